@@ -1,0 +1,55 @@
+package dev.backprop.kernels;
+
+import java.util.Arrays;
+
+/** Plain-Java reference kernels: straightforward loops, ordered so the JIT can vectorize the inner ones. */
+public final class ScalarKernels implements Kernels {
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float[] a, int aOff, int lda,
+                     float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc, boolean accumulate) {
+        if (!accumulate) {
+            for (int i = 0; i < m; i++) {
+                Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            }
+        }
+        if (m == 0 || n == 0 || k == 0) {
+            return;
+        }
+        if (!transB) {
+            // C[i, :] += A[i, p] * B[p, :]: the inner loop runs along contiguous rows of B and C
+            for (int i = 0; i < m; i++) {
+                int ci = cOff + i * ldc;
+                for (int p = 0; p < k; p++) {
+                    float aip = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    int bp = bOff + p * ldb;
+                    for (int j = 0; j < n; j++) {
+                        c[ci + j] += aip * b[bp + j];
+                    }
+                }
+            }
+        } else {
+            // B is stored n×k: C[i, j] = dot(row i of op(A), row j of B)
+            for (int i = 0; i < m; i++) {
+                int ci = cOff + i * ldc;
+                for (int j = 0; j < n; j++) {
+                    int bj = bOff + j * ldb;
+                    float s = 0f;
+                    if (!transA) {
+                        int ai = aOff + i * lda;
+                        for (int p = 0; p < k; p++) {
+                            s += a[ai + p] * b[bj + p];
+                        }
+                    } else {
+                        for (int p = 0; p < k; p++) {
+                            s += a[aOff + p * lda + i] * b[bj + p];
+                        }
+                    }
+                    c[ci + j] += s;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package dev.backprop.nn;
+
+import dev.backprop.ops.BinaryCrossEntropy;
+import dev.backprop.ops.CrossEntropy;
+import dev.backprop.ops.Reduction;
+import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Shape;
+import dev.backprop.tensor.Tensor;
+
+/**
+ * Stateless functions in the spirit of {@code torch.nn.functional}: losses and layer math that
+ * take every weight as an argument. Defaults match PyTorch's.
+ */
+public final class F {
+    private F() {}
+
+    /** Options of the class losses ({@link #crossEntropy}, {@link #nllLoss}), PyTorch's defaults first. */
+    public record ClassLossOptions(Tensor weight, long ignoreIndex, Reduction reduction, float labelSmoothing) {
+        /** No class weights, ignore_index -100, mean reduction, no smoothing. */
+        public static ClassLossOptions defaults() {
+            return new ClassLossOptions(null, -100, Reduction.MEAN, 0f);
+        }
+
+        public ClassLossOptions withWeight(Tensor classWeights) {
+            return new ClassLossOptions(classWeights, ignoreIndex, reduction, labelSmoothing);
+        }
+
+        public ClassLossOptions withIgnoreIndex(long index) {
+            return new ClassLossOptions(weight, index, reduction, labelSmoothing);
+        }
+
+        public ClassLossOptions withReduction(Reduction r) {
+            return new ClassLossOptions(weight, ignoreIndex, r, labelSmoothing);
+        }
+
+        public ClassLossOptions withLabelSmoothing(float epsilon) {
+            return new ClassLossOptions(weight, ignoreIndex, reduction, epsilon);
+        }
+    }
+
+    /** Softmax cross-entropy with PyTorch's defaults: logits (N, C) or (N, C, d...), int64 targets. */
+    public static Tensor crossEntropy(Tensor logits, Tensor target) {
+        return crossEntropy(logits, target, ClassLossOptions.defaults());
+    }
+
+    /**
+     * Softmax cross-entropy. {@code logits}: (N, C), (C) or (N, C, d1, ...); {@code target}: int64
+     * class indices of shape (N), () or (N, d1, ...), or float probabilities of the logits' shape.
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor target, ClassLossOptions options) {
+        return classLoss(logits, target, options, false);
+    }
+
+    /** Negative log-likelihood on log-probabilities (for example the output of logSoftmax). */
+    public static Tensor nllLoss(Tensor logProbs, Tensor target) {
+        return nllLoss(logProbs, target, ClassLossOptions.defaults());
+    }
+
+    public static Tensor nllLoss(Tensor logProbs, Tensor target, ClassLossOptions options) {
+        if (options.labelSmoothing() != 0) {
+            throw new IllegalArgumentException("nll_loss: label smoothing is a cross_entropy option; nll_loss has none");
+        }
+        return classLoss(logProbs, target, options, true);
+    }
+
+    private static Tensor classLoss(Tensor input, Tensor target, ClassLossOptions o, boolean fromLogProbs) {
+        String op = fromLogProbs ? "nll_loss" : "cross_entropy";
+        boolean classTargets = target.dtype() == DType.INT64;
+        if (input.dim() == 1) { // unbatched: (C) with a () target
+            Tensor t = classTargets ? target.reshape(1) : target.unsqueeze(0);
+            Tensor loss = classLoss(input.unsqueeze(0), t, o, fromLogProbs);
+            return o.reduction() == Reduction.NONE ? loss.reshape() : loss;
+        }
+        if (input.dim() > 2) { // (N, C, d...) -> (N * d..., C)
+            int[] s = input.shape();
+            int c = s[1];
+            int[] perm = new int[s.length];
+            perm[0] = 0;
+            for (int i = 1; i < s.length - 1; i++) {
+                perm[i] = i + 1;
+            }
+            perm[s.length - 1] = 1;
+            Tensor flat = input.permute(perm).reshape(-1, c);
+            Tensor flatTarget = classTargets ? target.reshape(-1) : target.permute(perm).reshape(-1, c);
+            if (classTargets && flatTarget.numel() != flat.size(0)) {
+                throw new IllegalArgumentException(op + ": input " + Shape.str(s) + " needs a target of shape (N, d1, ...)"
+                        + " with " + flat.size(0) + " elements, got " + Shape.str(target.shape()));
+            }
+            Tensor loss = classLoss(flat, flatTarget, o, fromLogProbs);
+            if (o.reduction() != Reduction.NONE) {
+                return loss;
+            }
+            int[] outShape = new int[s.length - 1];
+            outShape[0] = s[0];
+            System.arraycopy(s, 2, outShape, 1, s.length - 2);
+            return loss.reshape(outShape);
+        }
+        return CrossEntropy.apply(input, target, o.weight(), o.ignoreIndex(), o.labelSmoothing(), o.reduction(),
+                fromLogProbs);
+    }
+
+    /** Mean squared error: mean((input - target)^2). */
+    public static Tensor mseLoss(Tensor input, Tensor target) {
+        return mseLoss(input, target, Reduction.MEAN);
+    }
+
+    public static Tensor mseLoss(Tensor input, Tensor target, Reduction reduction) {
+        Tensor d = input.sub(checkSameShape("mse_loss", input, target));
+        return reduction.reduce(d.mul(d));
+    }
+
+    /** Mean absolute error. */
+    public static Tensor l1Loss(Tensor input, Tensor target) {
+        return l1Loss(input, target, Reduction.MEAN);
+    }
+
+    public static Tensor l1Loss(Tensor input, Tensor target, Reduction reduction) {
+        return reduction.reduce(input.sub(checkSameShape("l1_loss", input, target)).abs());
+    }
+
+    /** Huber loss with delta 1. */
+    public static Tensor huberLoss(Tensor input, Tensor target) {
+        return huberLoss(input, target, Reduction.MEAN, 1f);
+    }
+
+    /** 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = input - target. */
+    public static Tensor huberLoss(Tensor input, Tensor target, Reduction reduction, float delta) {
+        if (!(delta > 0)) {
+            throw new IllegalArgumentException("huber_loss: delta must be positive, got " + delta);
+        }
+        Tensor d = input.sub(checkSameShape("huber_loss", input, target));
+        Tensor absD = d.abs();
+        Tensor quadratic = d.mul(d).mul(0.5f);
+        Tensor linear = absD.sub(0.5f * delta).mul(delta);
+        return reduction.reduce(Tensor.where(absD.lt(delta), quadratic, linear));
+    }
+
+    /** Binary cross-entropy on probabilities in [0, 1]. */
+    public static Tensor binaryCrossEntropy(Tensor input, Tensor target) {
+        return binaryCrossEntropy(input, target, null, Reduction.MEAN);
+    }
+
+    /** Binary cross-entropy with optional per-element weight (broadcast). */
+    public static Tensor binaryCrossEntropy(Tensor input, Tensor target, Tensor weight, Reduction reduction) {
+        Tensor l = BinaryCrossEntropy.onProbabilities(input, target);
+        return reduction.reduce(weight == null ? l : l.mul(weight));
+    }
+
+    /** Binary cross-entropy on logits (numerically stable sigmoid + BCE). */
+    public static Tensor binaryCrossEntropyWithLogits(Tensor input, Tensor target) {
+        return binaryCrossEntropyWithLogits(input, target, null, null, Reduction.MEAN);
+    }
+
+    /**
+     * Binary cross-entropy on logits; {@code weight} rescales each element, {@code posWeight}
+     * (broadcast along the last dims, typically one per class) weighs the positive term.
+     */
+    public static Tensor binaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor weight, Tensor posWeight,
+            Reduction reduction) {
+        Tensor l = BinaryCrossEntropy.onLogits(input, target, posWeight);
+        return reduction.reduce(weight == null ? l : l.mul(weight));
+    }
+
+    /** y = x Wᵀ + b, with W of shape (out, in) as in {@code torch.nn.Linear}; b may be null. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Tensor y = x.matmul(weight.t());
+        return bias == null ? y : y.add(bias);
+    }
+
+    private static Tensor checkSameShape(String op, Tensor input, Tensor target) {
+        if (!java.util.Arrays.equals(input.shape(), target.shape())) {
+            throw new IllegalArgumentException(op + ": target shape " + Shape.str(target.shape())
+                    + " differs from input shape " + Shape.str(input.shape())
+                    + "; PyTorch would broadcast with a warning, backprop asks for equal shapes");
+        }
+        return target;
+    }
+}
