@@ -4,7 +4,8 @@ import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
 import java.util.Arrays;
-import java.util.Set;
+import java.net.URL;
+import java.security.CodeSource;
 
 /**
  * Anomaly mode: every op checks its output, and the backward pass checks every gradient it
@@ -20,11 +21,9 @@ import java.util.Set;
  */
 public final class Anomaly {
     private static final ThreadLocal<boolean[]> ENABLED = ThreadLocal.withInitial(() -> new boolean[] {false});
-    private static final StackWalker WALKER = StackWalker.getInstance();
-    /** Packages whose frames are the framework, not the user's code. */
-    private static final Set<String> FRAMEWORK_PACKAGES = Set.of(
-            "dev.backprop.tensor", "dev.backprop.autograd", "dev.backprop.ops", "dev.backprop.kernels",
-            "dev.backprop.nn", "dev.backprop.nn.layers", "dev.backprop.optim");
+    private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+    /** Where the library's own classes come from: frames of classes from elsewhere are the user's. */
+    private static final URL LIBRARY = locationOf(Anomaly.class);
 
     private Anomaly() {}
 
@@ -40,17 +39,26 @@ public final class Anomaly {
         return () -> state[0] = previous;
     }
 
-    /** The first stack frame outside the framework: the user's line that called the op. */
+    /**
+     * The first stack frame outside the library (and the JDK): the user's line that called the op.
+     * Library classes are those loaded from the same place as this class.
+     */
     public static StackTraceElement userCallSite() {
         return WALKER.walk(frames -> frames
-                .filter(f -> !isFramework(f.getDeclaringClass().getPackageName()))
+                .filter(f -> !isLibraryOrJdk(f.getDeclaringClass()))
                 .findFirst()
                 .map(StackWalker.StackFrame::toStackTraceElement)
                 .orElse(null));
     }
 
-    private static boolean isFramework(String pkg) {
-        return FRAMEWORK_PACKAGES.contains(pkg) || pkg.startsWith("java.") || pkg.startsWith("jdk.");
+    private static boolean isLibraryOrJdk(Class<?> c) {
+        URL location = locationOf(c);
+        return location == null || location.equals(LIBRARY);
+    }
+
+    private static URL locationOf(Class<?> c) {
+        CodeSource source = c.getProtectionDomain().getCodeSource();
+        return source == null ? null : source.getLocation();
     }
 
     /** Forward check: throws if {@code out} holds a non-finite value. */

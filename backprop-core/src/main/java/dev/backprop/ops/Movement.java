@@ -92,29 +92,34 @@ public final class Movement {
         return Node.record("contiguous", x.copy(), Node.needsGrad(x) ? new Contiguous(x) : null);
     }
 
-    /** Reshape: a view when {@code x} is contiguous, otherwise a copy then a view. */
+    /** Reshape: a view when the layout allows one (always for contiguous tensors), otherwise a copy. */
     public static Tensor reshape(Tensor x, int[] shape) {
         int[] target = Shape.inferSize(shape, x.numel(), "reshape", x.shape());
-        Tensor src = x.isContiguous() ? x : contiguous(x);
-        return viewOf(src, target);
+        int[] strides = Shape.viewStrides(x.shape(), x.strides(), target);
+        if (strides == null) {
+            Tensor c = contiguous(x);
+            return viewOf(c, target, Shape.contiguousStrides(target));
+        }
+        return viewOf(x, target, strides);
     }
 
     /** Like reshape, but refuses to copy. */
     public static Tensor view(Tensor x, int[] shape) {
         int[] target = Shape.inferSize(shape, x.numel(), "view", x.shape());
-        if (!x.isContiguous()) {
+        int[] strides = Shape.viewStrides(x.shape(), x.strides(), target);
+        if (strides == null) {
             throw new IllegalStateException("view: the tensor of shape " + Shape.str(x.shape()) + " with strides "
-                    + Shape.str(x.strides()) + " is not contiguous, so it cannot be viewed as " + Shape.str(target)
-                    + " without a copy; use reshape(...) (which copies when needed) or contiguous() first");
+                    + Shape.str(x.strides()) + " cannot be viewed as " + Shape.str(target) + " without a copy (its "
+                    + "dimensions are not laid out contiguously); use reshape(...), which copies when needed");
         }
-        return viewOf(x, target);
+        return viewOf(x, target, strides);
     }
 
-    private static Tensor viewOf(Tensor x, int[] target) {
+    private static Tensor viewOf(Tensor x, int[] target, int[] strides) {
         if (Arrays.equals(target, x.shape())) {
             return x;
         }
-        Tensor y = x.asStrided(target, Shape.contiguousStrides(target), x.offset());
+        Tensor y = x.asStrided(target, strides, x.offset());
         return Node.record("reshape", y, Node.needsGrad(x) ? new Reshape(x) : null);
     }
 

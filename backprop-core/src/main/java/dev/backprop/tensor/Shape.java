@@ -128,4 +128,44 @@ public final class Shape {
         }
         return out;
     }
+
+    /**
+     * Strides that read {@code oldShape}'s elements in row-major order as {@code newShape} without
+     * copying, or null when the layout does not allow it (PyTorch's {@code computeStride}): each
+     * run of old dimensions that is contiguous in memory can be split or merged freely.
+     */
+    public static int[] viewStrides(int[] oldShape, int[] oldStrides, int[] newShape) {
+        int[] newStrides = new int[newShape.length];
+        if (oldShape.length == 0) {
+            java.util.Arrays.fill(newStrides, 1);
+            return newStrides;
+        }
+        if (numel(oldShape) == 0) {
+            return contiguousStrides(newShape);
+        }
+        int viewD = newShape.length - 1;
+        long chunkBaseStride = oldStrides[oldStrides.length - 1];
+        long tensorNumel = 1;
+        long viewNumel = 1;
+        for (int tensorD = oldShape.length - 1; tensorD >= 0; tensorD--) {
+            tensorNumel *= oldShape[tensorD];
+            if (tensorD == 0 || (oldShape[tensorD - 1] != 1
+                    && oldStrides[tensorD - 1] != tensorNumel * chunkBaseStride)) {
+                while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1)) {
+                    newStrides[viewD] = (int) (viewNumel * chunkBaseStride);
+                    viewNumel *= newShape[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel) {
+                    return null;
+                }
+                if (tensorD > 0) {
+                    chunkBaseStride = oldStrides[tensorD - 1];
+                    tensorNumel = 1;
+                    viewNumel = 1;
+                }
+            }
+        }
+        return viewD == -1 ? newStrides : null;
+    }
 }
