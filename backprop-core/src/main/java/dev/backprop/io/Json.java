@@ -8,9 +8,12 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -54,7 +57,7 @@ public final class Json {
     public static final int DEFAULT_MAX_DEPTH = 64;
 
     /** Largest nesting depth that {@link #parse(String, int)} accepts as a limit, and that {@link #write} writes. */
-    public static final int MAX_DEPTH_LIMIT = 1000;
+    public static final int MAX_DEPTH_LIMIT = 512;
 
     private Json() {}
 
@@ -302,8 +305,12 @@ public final class Json {
 
         private Object literal(String word, Object value) {
             if (!text.startsWith(word, pos)) {
+                int end = pos;
+                while (end < text.length() && end - pos < 20 && Character.isLetter(text.charAt(end))) {
+                    end++;
+                }
                 throw error(pos, "expected a value (object, array, string, number, true, false or null) but found "
-                        + found(pos));
+                        + quote(text.substring(pos, end)));
             }
             pos += word.length();
             return value;
@@ -587,8 +594,8 @@ public final class Json {
      *
      * @throws IllegalArgumentException naming the path of the offending value (such as
      *     {@code $.layers[2].rate}) for an unsupported type, a non-string map key, a NaN or
-     *     infinite number, a string with an unpaired surrogate, or nesting deeper than
-     *     {@link #MAX_DEPTH_LIMIT} (which also catches cyclic structures)
+     *     infinite number, a string with an unpaired surrogate, a cyclic structure, or nesting
+     *     deeper than {@link #MAX_DEPTH_LIMIT}
      */
     public static String write(Object value) {
         StringBuilder out = new StringBuilder();
@@ -601,6 +608,8 @@ public final class Json {
     private static final class Writer {
         private final StringBuilder out;
         private final ArrayList<Object> path = new ArrayList<>();
+        /** The maps, iterables and arrays being written, to detect cycles. */
+        private final Set<Object> open = Collections.newSetFromMap(new IdentityHashMap<>());
 
         Writer(StringBuilder out) {
             this.out = out;
@@ -634,7 +643,7 @@ public final class Json {
                     out.append(d.doubleValue());
                 }
                 case Map<?, ?> map -> {
-                    enter(depth);
+                    enter(map, depth);
                     out.append('{');
                     boolean first = true;
                     for (Map.Entry<?, ?> e : map.entrySet()) {
@@ -653,23 +662,26 @@ public final class Json {
                         path.removeLast();
                     }
                     out.append('}');
+                    open.remove(map);
                 }
                 case Iterable<?> items -> {
-                    enter(depth);
+                    enter(items, depth);
                     out.append('[');
                     int i = 0;
                     for (Object item : items) {
                         element(i++, item, depth);
                     }
                     out.append(']');
+                    open.remove(items);
                 }
                 case Object[] items -> {
-                    enter(depth);
+                    enter(items, depth);
                     out.append('[');
                     for (int i = 0; i < items.length; i++) {
                         element(i, items[i], depth);
                     }
                     out.append(']');
+                    open.remove(items);
                 }
                 case int[] a -> {
                     out.append('[');
@@ -727,9 +739,13 @@ public final class Json {
             path.removeLast();
         }
 
-        private void enter(int depth) {
+        private void enter(Object container, int depth) {
+            if (!open.add(container)) {
+                throw fail("the structure is cyclic: this " + (container instanceof Map ? "map" : "list")
+                        + " contains itself");
+            }
             if (depth >= MAX_DEPTH_LIMIT) {
-                throw fail("nesting deeper than " + MAX_DEPTH_LIMIT + " levels; is the structure cyclic?");
+                throw fail("nesting deeper than " + MAX_DEPTH_LIMIT + " levels");
             }
         }
 

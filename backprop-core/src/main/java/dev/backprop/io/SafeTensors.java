@@ -347,7 +347,8 @@ public final class SafeTensors {
         FileDType dtype = FileDType.byName(dtypeName);
         if (dtype == null) {
             throw new SafeTensorsException(source, name, "unsupported dtype " + Json.quote(dtypeName)
-                    + "; supported: " + FileDType.supported(), null);
+                    + "; supported: " + FileDType.supported() + " (convert the tensor to one of these before saving)",
+                    null);
         }
         // shape
         Object shapeValue = require(info, "shape", name, source);

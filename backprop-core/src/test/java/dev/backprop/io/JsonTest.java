@@ -282,6 +282,18 @@ class JsonTest {
         e = assertThrows(IllegalArgumentException.class, () -> Json.write(Map.of("a b", "\uD800")));
         assertTrue(e.getMessage().contains("$[\"a b\"]") && e.getMessage().contains("surrogate"), e.getMessage());
 
+        List<Object> deep = new ArrayList<>();
+        for (int i = 1; i < Json.MAX_DEPTH_LIMIT; i++) {
+            deep = new ArrayList<>(List.of(deep));
+        }
+        String deepJson = Json.write(deep); // exactly at the limit
+        assertEquals(deep, Json.parse(deepJson, Json.MAX_DEPTH_LIMIT));
+        List<Object> tooDeep = List.of(deep);
+        e = assertThrows(IllegalArgumentException.class, () -> Json.write(tooDeep));
+        assertTrue(e.getMessage().contains("nesting deeper than " + Json.MAX_DEPTH_LIMIT), e.getMessage());
+        List<Object> shared = List.of(1L);
+        assertEquals("[[1],[1]]", Json.write(List.of(shared, shared))); // shared is not cyclic
+
         List<Object> cyclic = new ArrayList<>();
         cyclic.add(cyclic);
         e = assertThrows(IllegalArgumentException.class, () -> Json.write(cyclic));

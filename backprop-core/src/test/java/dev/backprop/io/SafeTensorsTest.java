@@ -187,7 +187,8 @@ class SafeTensorsTest {
         long n = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(0, n % 8, "header padded to a multiple of 8");
         String header = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
-        assertEquals(header.strip(), header.stripLeading());
+        assertEquals('{', header.charAt(0));
+        assertTrue(header.stripTrailing().endsWith("}") && header.length() - header.stripTrailing().length() < 8, header);
         Map<String, Object> parsed = Json.parseObject(header);
         assertEquals(List.of("__metadata__", "y.i64", "Z.f32", "x.f32", "z.f32", "é", "a.bytes", "b.mask"),
                 List.copyOf(parsed.keySet()));

@@ -1,0 +1,44 @@
+package dev.backprop.cli;
+
+import dev.backprop.Backprop;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code ./backprop}. */
+@Command(
+        name = "backprop",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Deep-learning training framework for Java: tensors, autograd, training.",
+        subcommands = {GradCheckCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this). */
+    public static int run(String... args) {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** {@code backprop --version}: the library version and the JVM it runs on. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {
+                "backprop " + Backprop.version(),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ", "
+                        + System.getProperty("java.home") + ")"
+            };
+        }
+    }
+}
