@@ -100,7 +100,8 @@ public final class CrossEntropy extends Node {
                     + target.dtype().torchName());
         }
         float[] xv = x.toFloatArray();
-        float[] p = fromLogProbs ? null : new float[xv.length];
+        boolean grad = needsGrad(x);
+        float[] p = fromLogProbs || !grad ? null : new float[xv.length]; // probabilities only for backward
         float[] losses = new float[n];
         double weightSum = 0;
         double sumW = 0;
@@ -145,7 +146,7 @@ public final class CrossEntropy extends Node {
             case SUM -> out = Tensor.scalar((float) sum(losses));
             default -> out = Tensor.scalar((float) (sum(losses) / denominator));
         }
-        Node node = needsGrad(x)
+        Node node = grad
                 ? new CrossEntropy(x, fromLogProbs, cls, q, w, ignoreIndex, smoothing, reduction, denominator, p)
                 : null;
         return record(op, out, node);
@@ -157,7 +158,7 @@ public final class CrossEntropy extends Node {
         return s;
     }
 
-    /** Replaces row values by their log-softmax and writes the softmax into p. */
+    /** Replaces row values by their log-softmax and writes the softmax into p (when not null). */
     private static void logSoftmaxRow(float[] x, int row, int c, float[] p) {
         float max = Float.NEGATIVE_INFINITY;
         for (int k = 0; k < c; k++) {
@@ -171,7 +172,9 @@ public final class CrossEntropy extends Node {
         for (int k = 0; k < c; k++) {
             double lp = x[row + k] - lse;
             x[row + k] = (float) lp;
-            p[row + k] = (float) Math.exp(lp);
+            if (p != null) {
+                p[row + k] = (float) Math.exp(lp);
+            }
         }
     }
 

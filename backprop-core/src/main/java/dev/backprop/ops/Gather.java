@@ -39,15 +39,9 @@ public final class Gather extends Node {
         checkRange(idx, xs[d], "gather", d);
         float[] out = new float[idx.length];
         float[] xv = x.floatStorage();
-        int[] xst = x.strides();
-        int[] pos = new int[is.length];
+        int[] positions = storagePositions(x, d, idx, is);
         for (int e = 0; e < idx.length; e++) {
-            int p = x.offset();
-            for (int k = 0; k < is.length; k++) {
-                p += (k == d ? (int) idx[e] : pos[k]) * xst[k];
-            }
-            out[e] = xv[p];
-            increment(pos, is);
+            out[e] = xv[positions[e]];
         }
         Tensor y = Tensor.of(out, is);
         return record("gather", y, needsGrad(x) ? new Gather(x, d, index) : null);
@@ -62,20 +56,29 @@ public final class Gather extends Node {
 
     /** {@code target[... index[e] ...] += src[e]} along {@code dim}; target contiguous and fresh. */
     static void scatterAdd(Tensor target, int dim, Tensor index, Tensor src) {
-        int[] is = index.shape();
         long[] idx = index.toLongArray();
         float[] sv = src.toFloatArray();
         float[] tv = target.floatStorage();
-        int[] ts = target.strides();
-        int[] pos = new int[is.length];
+        int[] positions = storagePositions(target, dim, idx, index.shape());
         for (int e = 0; e < idx.length; e++) {
-            int p = target.offset();
-            for (int k = 0; k < is.length; k++) {
-                p += (k == dim ? (int) idx[e] : pos[k]) * ts[k];
-            }
-            tv[p] += sv[e];
-            increment(pos, is);
+            tv[positions[e]] += sv[e];
         }
+    }
+
+    /** Storage position in {@code t} of each index element: its own coordinates, with idx[e] along {@code dim}. */
+    private static int[] storagePositions(Tensor t, int dim, long[] idx, int[] indexShape) {
+        int[] strides = t.strides();
+        int[] positions = new int[idx.length];
+        int[] pos = new int[indexShape.length];
+        for (int e = 0; e < idx.length; e++) {
+            int p = t.offset();
+            for (int k = 0; k < indexShape.length; k++) {
+                p += (k == dim ? (int) idx[e] : pos[k]) * strides[k];
+            }
+            positions[e] = p;
+            increment(pos, indexShape);
+        }
+        return positions;
     }
 
     static void checkRange(long[] idx, int size, String op, int dim) {
