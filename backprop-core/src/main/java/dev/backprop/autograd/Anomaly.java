@@ -25,7 +25,26 @@ public final class Anomaly {
     /** Where the library's own classes come from: frames of classes from elsewhere are the user's. */
     private static final URL LIBRARY = locationOf(Anomaly.class);
 
+    /** Path of the layer whose forward is running on this thread (set by nn.Module), for messages. */
+    private static final ThreadLocal<java.util.ArrayDeque<String>> LAYERS =
+            ThreadLocal.withInitial(java.util.ArrayDeque::new);
+
     private Anomaly() {}
+
+    /**
+     * Marks that the forward of a layer runs until the scope is closed, so that an anomaly can
+     * name the layer as well as the op. {@code nn.Module} calls this around every forward.
+     */
+    public static GradMode.Scope enterLayer(String label) {
+        java.util.ArrayDeque<String> stack = LAYERS.get();
+        stack.push(label);
+        return stack::pop;
+    }
+
+    /** The innermost layer whose forward is running on this thread, or null. */
+    public static String currentLayer() {
+        return LAYERS.get().peek();
+    }
 
     public static boolean isEnabled() {
         return ENABLED.get()[0];
@@ -66,7 +85,9 @@ public final class Anomaly {
         int bad = firstNonFinite(out);
         if (bad >= 0) {
             float v = out.toFloatArray()[bad];
-            throw new NonFiniteValueException("anomaly: op '" + op + "' produced " + describe(v) + " in forward at "
+            String layer = currentLayer();
+            throw new NonFiniteValueException("anomaly: op '" + op + "'" + (layer == null ? "" : " in layer " + layer)
+                    + " produced " + describe(v) + " in forward at "
                     + position(out.shape(), bad) + " of its output " + Shape.str(out.shape()) + "; called at "
                     + (site == null ? "an unknown location" : site) + ". Check this op's inputs (log or sqrt of a "
                     + "negative or zero value, division by zero, overflow of exp) or lower the learning rate.",
@@ -80,7 +101,8 @@ public final class Anomaly {
         if (bad >= 0) {
             float v = grad.toFloatArray()[bad];
             StackTraceElement site = node.callSite();
-            throw new NonFiniteValueException("anomaly: the backward of op '" + node.name() + "' produced "
+            throw new NonFiniteValueException("anomaly: the backward of op '" + node.name() + "'"
+                    + (node.layer() == null ? "" : " in layer " + node.layer()) + " produced "
                     + describe(v) + " in the gradient of its input " + input + " at "
                     + position(grad.shape(), bad) + " " + Shape.str(grad.shape()) + "; that op was called in forward at "
                     + (site == null ? "an unknown location" : site) + ".", node.name(), true, site);

@@ -18,6 +18,7 @@ public abstract class Node {
     private final String name;
     private final Tensor[] inputs;
     private final StackTraceElement callSite;
+    private final String layer;
     private List<UnaryOperator<Tensor>> outputHooks;
     private boolean released;
 
@@ -28,7 +29,9 @@ public abstract class Node {
     protected Node(String name, Tensor... inputs) {
         this.name = name;
         this.inputs = inputs;
-        this.callSite = Anomaly.isEnabled() ? Anomaly.userCallSite() : null;
+        boolean anomaly = Anomaly.isEnabled();
+        this.callSite = anomaly ? Anomaly.userCallSite() : null;
+        this.layer = anomaly ? Anomaly.currentLayer() : null;
     }
 
     /**
@@ -91,6 +94,11 @@ public abstract class Node {
     /** Where user code called this op, captured in anomaly mode (null otherwise). */
     public StackTraceElement callSite() {
         return callSite;
+    }
+
+    /** The layer whose forward recorded this op, captured in anomaly mode (null otherwise). */
+    public String layer() {
+        return layer;
     }
 
     /** Adds a hook on the gradient of this node's output (see {@link Tensor#registerHook}). */

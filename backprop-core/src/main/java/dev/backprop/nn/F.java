@@ -2,8 +2,10 @@ package dev.backprop.nn;
 
 import dev.backprop.ops.BinaryCrossEntropy;
 import dev.backprop.ops.CrossEntropy;
+import dev.backprop.ops.EmbeddingLookup;
 import dev.backprop.ops.Reduction;
 import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
 
@@ -165,6 +167,105 @@ public final class F {
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         Tensor y = x.matmul(weight.t());
         return bias == null ? y : y.add(bias);
+    }
+
+    /** Inverted dropout: zero with probability p and scale survivors by 1/(1-p), only when {@code training}. */
+    public static Tensor dropout(Tensor x, float p, boolean training, Generator gen) {
+        if (!(p >= 0 && p <= 1)) {
+            throw new IllegalArgumentException("dropout: p must be in [0, 1], got " + p);
+        }
+        if (!training || p == 0) {
+            return x;
+        }
+        float[] mask = new float[x.numel()];
+        float scale = p == 1 ? 0f : 1f / (1 - p);
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = gen.nextFloat() >= p ? scale : 0f;
+        }
+        return x.mul(Tensor.of(mask, x.shape()));
+    }
+
+    /**
+     * Layer normalisation over the last {@code normalizedShape.length} dimensions:
+     * (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance; weight/bias may be null.
+     */
+    public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, float eps) {
+        int k = normalizedShape.length;
+        int[] s = x.shape();
+        if (k == 0 || k > s.length || !java.util.Arrays.equals(
+                java.util.Arrays.copyOfRange(s, s.length - k, s.length), normalizedShape)) {
+            throw new IllegalArgumentException("layer_norm: expected input of shape (*, "
+                    + Shape.str(normalizedShape).replace("[", "").replace("]", "") + "), got " + Shape.str(s));
+        }
+        int[] dims = new int[k];
+        for (int i = 0; i < k; i++) {
+            dims[i] = s.length - k + i;
+        }
+        Tensor mean = x.mean(dims, true);
+        Tensor centered = x.sub(mean);
+        Tensor var = centered.mul(centered).mean(dims, true);
+        Tensor y = centered.div(var.add(eps).sqrt());
+        if (weight != null) {
+            y = y.mul(weight);
+        }
+        return bias == null ? y : y.add(bias);
+    }
+
+    /**
+     * Batch normalisation over dimension 1 (channels) of (N, C) or (N, C, *). In training the batch
+     * statistics normalise (biased variance) and the running statistics are updated in place with
+     * {@code momentum} (unbiased variance, as PyTorch); otherwise the running statistics are used.
+     */
+    public static Tensor batchNorm(Tensor x, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+            boolean training, float momentum, float eps) {
+        int[] s = x.shape();
+        if (s.length < 2) {
+            throw new IllegalArgumentException("batch_norm: expected input (N, C) or (N, C, *), got " + Shape.str(s));
+        }
+        int c = s[1];
+        int[] dims = new int[s.length - 1];
+        int[] statShape = new int[s.length];
+        java.util.Arrays.fill(statShape, 1);
+        statShape[1] = c;
+        for (int i = 0, j = 0; i < s.length; i++) {
+            if (i != 1) {
+                dims[j++] = i;
+            }
+        }
+        Tensor y;
+        if (training) {
+            int n = x.numel() / c;
+            if (n <= 1) {
+                throw new IllegalArgumentException("batch_norm: expected more than 1 value per channel when training, "
+                        + "got input of shape " + Shape.str(s));
+            }
+            Tensor mean = x.mean(dims, true);
+            Tensor centered = x.sub(mean);
+            Tensor var = centered.mul(centered).mean(dims, true);
+            y = centered.div(var.add(eps).sqrt());
+            if (runningMean != null && runningVar != null) {
+                try (var ignored = dev.backprop.autograd.GradMode.noGrad()) {
+                    Tensor m = mean.detach().reshape(c);
+                    Tensor v = var.detach().reshape(c).mul((float) n / (n - 1));
+                    runningMean.copyFrom(runningMean.mul(1 - momentum).add(m.mul(momentum)));
+                    runningVar.copyFrom(runningVar.mul(1 - momentum).add(v.mul(momentum)));
+                }
+            }
+        } else {
+            if (runningMean == null || runningVar == null) {
+                throw new IllegalArgumentException("batch_norm: evaluation needs running statistics");
+            }
+            y = x.sub(runningMean.reshape(statShape)).div(runningVar.reshape(statShape).add(eps).sqrt());
+        }
+        if (weight != null) {
+            y = y.mul(weight.reshape(statShape));
+        }
+        return bias == null ? y : y.add(bias.reshape(statShape));
+    }
+
+    /** Rows of {@code weight} (V, D) at int64 {@code indices}; the padding row (or -1) gets no gradient. */
+    public static Tensor embedding(Tensor indices, Tensor weight, long paddingIdx) {
+        return EmbeddingLookup.apply(weight, indices, paddingIdx);
     }
 
     private static Tensor checkSameShape(String op, Tensor input, Tensor target) {

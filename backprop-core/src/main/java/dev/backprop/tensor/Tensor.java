@@ -470,6 +470,32 @@ public final class Tensor {
         return ofLongs(out, shape);
     }
 
+    /** Element type conversion to uint8 (integers wrap modulo 256, floats truncate first, as in PyTorch). */
+    public Tensor toUint8() {
+        if (dtype == DType.UINT8) {
+            return this;
+        }
+        Tensor c = copy();
+        byte[] out = new byte[c.numel()];
+        switch (c.storage) {
+            case float[] a -> { for (int i = 0; i < out.length; i++) out[i] = (byte) (long) a[i]; }
+            case long[] a -> { for (int i = 0; i < out.length; i++) out[i] = (byte) a[i]; }
+            case boolean[] a -> { for (int i = 0; i < out.length; i++) out[i] = (byte) (a[i] ? 1 : 0); }
+            default -> throw new IllegalStateException();
+        }
+        return ofBytes(out, shape);
+    }
+
+    /** This tensor converted to {@code target} (itself when it already has that type). */
+    public Tensor to(DType target) {
+        return switch (target) {
+            case FLOAT32 -> toFloat();
+            case INT64 -> toLong();
+            case BOOL -> toBool();
+            case UINT8 -> toUint8();
+        };
+    }
+
     /** Element type conversion to bool (nonzero is true). */
     public Tensor toBool() {
         if (dtype == DType.BOOL) {
