@@ -1,0 +1,63 @@
+package dev.backprop.nn;
+
+import dev.backprop.ops.Pool;
+import dev.backprop.tensor.Tensor;
+
+/**
+ * 2-D max pooling over (N, C, H, W) or (C, H, W), PyTorch's {@code nn.MaxPool2d}: the stride
+ * defaults to the kernel size, padding is -inf, the gradient goes to the first maximum of each
+ * window.
+ */
+public final class MaxPool2d extends Module {
+    private final int[] kernelSize; // {h, w}
+    private final int[] stride; // {h, w}
+    private final int[] padding; // {h, w}
+    private final int[] dilation; // {h, w}
+    private final boolean ceilMode;
+
+    /** Stride = kernel size, no padding ({@code nn.MaxPool2d(2)} halves H and W). */
+    public MaxPool2d(int kernelSize) {
+        this(kernelSize, kernelSize);
+    }
+
+    public MaxPool2d(int kernelSize, int stride) {
+        this(kernelSize, stride, 0);
+    }
+
+    public MaxPool2d(int kernelSize, int stride, int padding) {
+        this(kernelSize, stride, padding, 1, false);
+    }
+
+    public MaxPool2d(int kernelSize, int stride, int padding, int dilation, boolean ceilMode) {
+        this(new int[] {kernelSize}, new int[] {stride}, new int[] {padding}, new int[] {dilation}, ceilMode);
+    }
+
+    /** The general form: each size is {h, w} or one value for both; a null stride means the kernel size. */
+    public MaxPool2d(int[] kernelSize, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
+        this.kernelSize = Conv2d.pair(kernelSize, "kernel_size");
+        this.stride = stride == null ? this.kernelSize.clone() : Conv2d.pair(stride, "stride");
+        this.padding = Conv2d.pair(padding, "padding");
+        this.dilation = Conv2d.pair(dilation, "dilation");
+        this.ceilMode = ceilMode;
+        for (int i = 0; i < 2; i++) {
+            if (this.kernelSize[i] < 1 || this.stride[i] < 1 || this.dilation[i] < 1 || this.padding[i] < 0
+                    || this.padding[i] > this.kernelSize[i] / 2) {
+                throw new IllegalArgumentException(typeName() + ": need kernel_size >= 1, stride >= 1, dilation >= 1 "
+                        + "and 0 <= padding <= kernel_size / 2; got " + extraRepr());
+            }
+        }
+    }
+
+    @Override
+    protected Tensor compute(Tensor input) {
+        checkInput(input.dim() == 3 || input.dim() == 4, Conv2d.expected(0, -1, "H, W"), input);
+        return Conv2d.reported(this, () -> Pool.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode));
+    }
+
+    @Override
+    protected String extraRepr() {
+        return "kernel_size=" + Conv2d.size(kernelSize) + ", stride=" + Conv2d.size(stride) + ", padding="
+                + Conv2d.size(padding) + ", dilation=" + Conv2d.size(dilation) + ", ceil_mode="
+                + (ceilMode ? "True" : "False");
+    }
+}
