@@ -1,8 +1,10 @@
 package dev.backprop.nn;
 
 import dev.backprop.ops.BinaryCrossEntropy;
+import dev.backprop.ops.Conv;
 import dev.backprop.ops.CrossEntropy;
 import dev.backprop.ops.EmbeddingLookup;
+import dev.backprop.ops.Pool;
 import dev.backprop.ops.Reduction;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
@@ -266,6 +268,43 @@ public final class F {
     /** Rows of {@code weight} (V, D) at int64 {@code indices}; the padding row (or -1) gets no gradient. */
     public static Tensor embedding(Tensor indices, Tensor weight, long paddingIdx) {
         return EmbeddingLookup.apply(weight, indices, paddingIdx);
+    }
+
+    /** 2-D convolution of (N, C, H, W) with weight (O, C/groups, kH, kW); bias may be null. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int dilation,
+            int groups) {
+        return Conv.conv2d(x, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** 1-D convolution of (N, C, L) with weight (O, C/groups, K); bias may be null. */
+    public static Tensor conv1d(Tensor x, Tensor weight, Tensor bias, int stride, int padding, int dilation,
+            int groups) {
+        return Conv.conv1d(x, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /** Transposed 2-D convolution with weight (C_in, C_out/groups, kH, kW). */
+    public static Tensor convTranspose2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding,
+            int outputPadding, int groups, int dilation) {
+        return Conv.convTranspose2d(x, weight, bias, stride, padding, outputPadding, groups, dilation);
+    }
+
+    /** Max pooling over (N, C, H, W) windows; stride defaults to the kernel size in {@link #maxPool2d(Tensor, int)}. */
+    public static Tensor maxPool2d(Tensor x, int kernelSize, int stride, int padding) {
+        return Pool.maxPool2d(x, kernelSize, stride, padding);
+    }
+
+    public static Tensor maxPool2d(Tensor x, int kernelSize) {
+        return Pool.maxPool2d(x, kernelSize);
+    }
+
+    /** Average pooling (padding counted in the average, as PyTorch's default). */
+    public static Tensor avgPool2d(Tensor x, int kernelSize, int stride, int padding) {
+        return Pool.avgPool2d(x, kernelSize, stride, padding);
+    }
+
+    /** Average pooling to a fixed output size. */
+    public static Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
+        return Pool.adaptiveAvgPool2d(x, outH, outW);
     }
 
     private static Tensor checkSameShape(String op, Tensor input, Tensor target) {
