@@ -37,17 +37,10 @@ public final class AttentionGradChecks {
 
     private AttentionGradChecks() {}
 
-    /** One check: a name and a way to run it. */
-    public record Check(String name, Supplier<GradCheck.Report> runner) {
-        public GradCheck.Report run() {
-            return runner.get();
-        }
-    }
-
     /** Every check, in a stable order. */
-    public static List<Check> all() {
+    public static List<GradCheckCase> all() {
         Generator g = new Generator(4242);
-        List<Check> checks = new ArrayList<>();
+        List<GradCheckCase> checks = new ArrayList<>();
         MultiheadAttention.Options batchFirst = MultiheadAttention.Options.defaults().withBatchFirst(true);
 
         MultiheadAttention causal = init(new MultiheadAttention(E, HEADS, batchFirst), g);
@@ -145,8 +138,8 @@ public final class AttentionGradChecks {
     // ------------------------------------------------------------------ helpers
 
     /** A check of the inputs and every parameter of {@code layer} together. */
-    private static Check check(String name, Module layer, Supplier<Tensor> forward, Tensor... inputs) {
-        return new Check(name, () -> {
+    private static GradCheckCase check(String name, Module layer, Supplier<Tensor> forward, Tensor... inputs) {
+        return new GradCheckCase(name, () -> {
             List<Tensor> checked = new ArrayList<>(List.of(inputs));
             checked.addAll(layer.parameters());
             return GradCheck.check(forward, checked, GradCheck.Options.defaults());

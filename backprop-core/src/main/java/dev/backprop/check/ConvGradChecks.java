@@ -1,6 +1,5 @@
 package dev.backprop.check;
 
-import dev.backprop.check.OpGradChecks.Case;
 import dev.backprop.nn.AdaptiveAvgPool2d;
 import dev.backprop.nn.AvgPool2d;
 import dev.backprop.nn.Conv1d;
@@ -27,9 +26,9 @@ public final class ConvGradChecks {
     private ConvGradChecks() {}
 
     /** Every case, in a stable order. */
-    public static List<Case> all() {
+    public static List<GradCheckCase> all() {
         Generator g = new Generator(2025);
-        List<Case> cases = new ArrayList<>();
+        List<GradCheckCase> cases = new ArrayList<>();
         // conv1d
         cases.add(of("conv1d (stride 2, padding 1, bias)",
                 in -> Conv.conv1d(in.get(0), in.get(1), in.get(2), 2, 1, 1, 1),
@@ -108,8 +107,8 @@ public final class ConvGradChecks {
         return cases;
     }
 
-    private static Case of(String name, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
-        return new Case(name, f, List.of(inputs));
+    private static GradCheckCase of(String name, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+        return GradCheckCase.ofFunction(name, f, inputs);
     }
 
     private static Tensor normal(Generator g, int... shape) {

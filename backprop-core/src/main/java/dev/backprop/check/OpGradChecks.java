@@ -1,6 +1,5 @@
 package dev.backprop.check;
 
-import dev.backprop.autograd.GradCheck;
 import dev.backprop.nn.F;
 import dev.backprop.nn.F.ClassLossOptions;
 import dev.backprop.ops.Reduction;
@@ -19,17 +18,10 @@ import java.util.function.Function;
 public final class OpGradChecks {
     private OpGradChecks() {}
 
-    /** One op to check: a name, the function and its inputs (float inputs requiring grad are checked). */
-    public record Case(String name, Function<List<Tensor>, Tensor> function, List<Tensor> inputs) {
-        public GradCheck.Report run() {
-            return GradCheck.check(function, inputs, GradCheck.Options.defaults());
-        }
-    }
-
     /** Every case, in a stable order. */
-    public static List<Case> all() {
+    public static List<GradCheckCase> all() {
         Generator g = new Generator(2024);
-        List<Case> cases = new ArrayList<>();
+        List<GradCheckCase> cases = new ArrayList<>();
         // elementwise arithmetic with broadcasting
         cases.add(of("add (broadcast)", in -> in.get(0).add(in.get(1)), normal(g, 3, 4), normal(g, 4)));
         cases.add(of("sub (broadcast)", in -> in.get(0).sub(in.get(1)), normal(g, 2, 1, 4), normal(g, 3, 1)));
@@ -130,8 +122,8 @@ public final class OpGradChecks {
         return cases;
     }
 
-    private static Case of(String name, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
-        return new Case(name, f, List.of(inputs));
+    private static GradCheckCase of(String name, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+        return GradCheckCase.ofFunction(name, f, inputs);
     }
 
     private static Tensor normal(Generator g, int... shape) {

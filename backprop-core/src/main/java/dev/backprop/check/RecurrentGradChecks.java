@@ -33,18 +33,11 @@ public final class RecurrentGradChecks {
 
     private RecurrentGradChecks() {}
 
-    /** One check that is not a function of its inputs (a parameter check): a name and a way to run it. */
-    public record Check(String name, Supplier<GradCheck.Report> runner) {
-        public GradCheck.Report run() {
-            return runner.get();
-        }
-    }
-
     /** Checks of the gradient with respect to the input and the initial states, in a stable order. */
-    public static List<OpGradChecks.Case> all() {
+    public static List<GradCheckCase> all() {
         long[] defaultState = Generator.defaultGenerator().state();
         Generator g = new Generator(77);
-        List<OpGradChecks.Case> cases = new ArrayList<>();
+        List<GradCheckCase> cases = new ArrayList<>();
 
         RNN tanh = frozen(new RNN(IN, HIDDEN), g);
         cases.add(of("rnn tanh: input, h0", in -> withState(tanh.forward(in.get(0), in.get(1))),
@@ -78,10 +71,10 @@ public final class RecurrentGradChecks {
     }
 
     /** Checks of the gradient with respect to every parameter, on fixed inputs and initial states. */
-    public static List<Check> parameterChecks() {
+    public static List<GradCheckCase> parameterChecks() {
         long[] defaultState = Generator.defaultGenerator().state();
         Generator g = new Generator(78);
-        List<Check> checks = new ArrayList<>();
+        List<GradCheckCase> checks = new ArrayList<>();
 
         RNN tanh = init(new RNN(IN, HIDDEN), g);
         Tensor x1 = Tensor.randn(g, L, N, IN);
@@ -112,24 +105,21 @@ public final class RecurrentGradChecks {
         return checks;
     }
 
-    /** Every check as name and runner: {@link #all()} followed by {@link #parameterChecks()}, for a CLI table. */
-    public static List<Check> everything() {
-        List<Check> out = new ArrayList<>();
-        for (OpGradChecks.Case c : all()) {
-            out.add(new Check(c.name(), c::run));
-        }
+    /** {@link #all()} followed by {@link #parameterChecks()}. */
+    public static List<GradCheckCase> everything() {
+        List<GradCheckCase> out = new ArrayList<>(all());
         out.addAll(parameterChecks());
         return out;
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private static OpGradChecks.Case of(String name, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
-        return new OpGradChecks.Case(name, f, List.of(inputs));
+    private static GradCheckCase of(String name, Function<List<Tensor>, Tensor> f, Tensor... inputs) {
+        return GradCheckCase.ofFunction(name, f, inputs);
     }
 
-    private static Check parameters(String name, RecurrentBase layer, Supplier<Tensor> forward) {
-        return new Check(name, () -> GradCheck.check(forward, layer.parameters(), GradCheck.Options.defaults()));
+    private static GradCheckCase parameters(String name, RecurrentBase layer, Supplier<Tensor> forward) {
+        return GradCheckCase.ofParameters(name, forward, layer.parameters());
     }
 
     /** The output sequence followed by the final states, as one vector. */

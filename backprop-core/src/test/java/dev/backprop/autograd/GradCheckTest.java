@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.backprop.check.OpGradChecks;
+import dev.backprop.check.GradCheckSuite;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Tensor;
 import java.util.List;
@@ -17,12 +17,13 @@ import org.junit.jupiter.api.TestFactory;
 class GradCheckTest {
 
     @TestFactory
-    Stream<DynamicTest> everyOpPassesTheGradientCheck() {
-        return OpGradChecks.all().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
+    Stream<DynamicTest> everyOpAndLayerPassesTheGradientCheck() {
+        return GradCheckSuite.all().entrySet().stream().flatMap(group -> group.getValue().stream()
+                .map(c -> DynamicTest.dynamicTest(group.getKey() + ": " + c.name(), () -> {
             GradCheck.Report r = c.run();
             assertTrue(r.passed(), c.name() + ": " + r.summary());
             assertTrue(r.elementsChecked() > 0, c.name() + " checked nothing");
-        }));
+        })));
     }
 
     /** y = x * x with a backward chosen by the test. */

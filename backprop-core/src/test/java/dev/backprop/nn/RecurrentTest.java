@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.backprop.autograd.GradCheck;
 import dev.backprop.autograd.GradMode;
+import dev.backprop.check.GradCheckCase;
 import dev.backprop.check.OpGradChecks;
 import dev.backprop.check.RecurrentGradChecks;
 import dev.backprop.io.Json;
@@ -177,7 +178,7 @@ class RecurrentTest {
 
     @TestFactory
     Stream<DynamicTest> gradientChecks() {
-        List<RecurrentGradChecks.Check> checks = RecurrentGradChecks.everything();
+        List<GradCheckCase> checks = RecurrentGradChecks.everything();
         assertTrue(checks.size() >= 12, "expected input and parameter checks, got " + checks.size());
         return checks.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> {
             GradCheck.Report r = c.run();
@@ -190,8 +191,8 @@ class RecurrentTest {
     @Test
     void inputChecksAreOpGradCheckCasesAndLeaveTheDefaultGeneratorAlone() {
         long[] before = Generator.defaultGenerator().state();
-        List<OpGradChecks.Case> cases = RecurrentGradChecks.all();
-        List<RecurrentGradChecks.Check> params = RecurrentGradChecks.parameterChecks();
+        List<GradCheckCase> cases = RecurrentGradChecks.all();
+        List<GradCheckCase> params = RecurrentGradChecks.parameterChecks();
         assertArrayEquals(before, Generator.defaultGenerator().state());
         assertTrue(cases.size() >= 5);
         assertTrue(params.size() >= 5);
