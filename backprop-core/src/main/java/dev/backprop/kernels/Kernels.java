@@ -20,14 +20,84 @@ public interface Kernels {
               float[] b, int bOff, int ldb,
               float[] c, int cOff, int ldc, boolean accumulate);
 
-    /** The implementation in use. */
+    /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
+    default String name() {
+        return getClass().getSimpleName();
+    }
+
+    /**
+     * The implementation in use, chosen once at start-up: {@link VectorKernels} when the
+     * {@code jdk.incubator.vector} module is present, else {@link ScalarKernels} (with one log line
+     * saying how to enable SIMD). {@code -Dbackprop.kernels=scalar} or {@code =vector} forces one.
+     */
     static Kernels get() {
         return KernelsHolder.INSTANCE;
+    }
+
+    /**
+     * Sets how many threads one large kernel call may use (the caller plus shared workers); the
+     * default is {@code -Dbackprop.threads}, else the number of available processors. Results do
+     * not depend on it: each part of an output is computed by one thread in a fixed order.
+     */
+    static void setThreads(int threads) {
+        KernelPool.setThreads(threads);
+    }
+
+    /** How many threads one large kernel call may use. */
+    static int threads() {
+        return KernelPool.threads();
     }
 }
 
 final class KernelsHolder {
-    static final Kernels INSTANCE = new ScalarKernels();
+    static final String PROPERTY = "backprop.kernels";
+    static final Kernels INSTANCE = select(System.getProperty(PROPERTY));
 
     private KernelsHolder() {}
+
+    /**
+     * The implementation for a value of {@code -Dbackprop.kernels}: {@code null}, empty or
+     * {@code auto} picks the vector kernels when they can run, {@code scalar} and {@code vector}
+     * force one (forcing vector without the module is an error).
+     */
+    static Kernels select(String property) {
+        String choice = property == null ? "auto" : property.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (choice) {
+            case "", "auto" -> {
+                String missing = vectorUnavailable();
+                if (missing == null) {
+                    return new VectorKernels();
+                }
+                org.slf4j.LoggerFactory.getLogger(Kernels.class).warn("SIMD kernels are off ({}), using the "
+                        + "scalar ones, several times slower: run java with --add-modules jdk.incubator.vector",
+                        missing);
+                return new ScalarKernels();
+            }
+            case "scalar" -> {
+                return new ScalarKernels();
+            }
+            case "vector" -> {
+                String missing = vectorUnavailable();
+                if (missing != null) {
+                    throw new IllegalStateException("-D" + PROPERTY + "=vector, but the vector kernels cannot run ("
+                            + missing + "): run java with --add-modules jdk.incubator.vector");
+                }
+                return new VectorKernels();
+            }
+            default -> throw new IllegalArgumentException("-D" + PROPERTY + ": expected scalar, vector or auto, got '"
+                    + property + "'");
+        }
+    }
+
+    /** Why the vector kernels cannot run here, or null when they can. */
+    static String vectorUnavailable() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return "module jdk.incubator.vector is not loaded";
+        }
+        try {
+            return VectorKernels.unsupportedReason();
+        } catch (LinkageError e) {
+            return "the Vector API failed to load: " + e;
+        }
+    }
 }

@@ -6,6 +6,11 @@ import java.util.Arrays;
 public final class ScalarKernels implements Kernels {
 
     @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb,

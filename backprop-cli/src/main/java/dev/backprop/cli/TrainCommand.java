@@ -1,0 +1,181 @@
+package dev.backprop.cli;
+
+import dev.backprop.data.DataLoader;
+import dev.backprop.data.Dataset;
+import dev.backprop.data.Datasets;
+import dev.backprop.nn.F;
+import dev.backprop.nn.Module;
+import dev.backprop.optim.LRScheduler;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.tensor.Generator;
+import dev.backprop.train.EpochReport;
+import dev.backprop.train.Evaluation;
+import dev.backprop.train.History;
+import dev.backprop.train.MetricsLog;
+import dev.backprop.train.ProgressBar;
+import dev.backprop.train.RunFolder;
+import dev.backprop.train.Trainer;
+import dev.backprop.train.TrainingListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code backprop train}: trains a recipe, writes a run folder, reports test metrics. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Trains a recipe (mlp, cnn, cnn-bn, tabular) and writes runs/<id>/ with manifest.json, "
+                + "metrics.jsonl, model.safetensors and checkpoints. With no arguments: the cnn recipe on a "
+                + "data set backprop generates itself (28x28 shapes, 10 classes).")
+final class TrainCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "RECIPE", defaultValue = "cnn",
+            description = "mlp | cnn | cnn-bn | tabular (default: ${DEFAULT-VALUE})")
+    String recipeName;
+
+    @Option(names = "--data", paramLabel = "DATA", defaultValue = "synthetic",
+            description = "synthetic (generated), fashion-mnist (the Debian package dataset-fashion-mnist), "
+                    + "a folder of IDX files, or a CSV file for tabular (default: ${DEFAULT-VALUE})")
+    String data;
+
+    @Option(names = "--target", paramLabel = "COLUMN", description = "tabular: the label column")
+    String target;
+
+    @Option(names = "--regression", description = "tabular: a numeric target (MSE) instead of classes")
+    boolean regression;
+
+    @Option(names = "--test", paramLabel = "FILE", description = "tabular: a test CSV (default: hold out 20%%)")
+    Path testFile;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "epochs (default: the recipe's)")
+    Integer epochs;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "batch size (default: the recipe's)")
+    Integer batchSize;
+
+    @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: the recipe's)")
+    Double lr;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--threads", paramLabel = "T", description = "compute threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--val-fraction", paramLabel = "F", defaultValue = "0",
+            description = "hold out this fraction of the training data for validation each epoch (default: 0)")
+    double valFraction;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs", description = "runs folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint file")
+    Path resume;
+
+    @Override
+    public Integer call() throws Exception {
+        long wallStart = System.nanoTime();
+        Recipes.Recipe recipe = Recipes.get(recipeName);
+        Threads.apply(threads);
+        int nEpochs = epochs != null ? epochs : recipe.defaultEpochs();
+        int bs = batchSize != null ? batchSize : recipe.defaultBatchSize();
+        double learningRate = lr != null ? lr : recipe.defaultLr();
+        Generator.defaultGenerator().manualSeed(seed);
+
+        RunData rd = RunData.load(data, recipe.images(), target, regression, testFile, seed);
+        Dataset trainSet = rd.train();
+        Dataset valSet = null;
+        if (valFraction > 0) {
+            var parts = Datasets.randomSplit(trainSet, new double[] {1 - valFraction, valFraction},
+                    new Generator(seed + 1));
+            trainSet = parts.get(0);
+            valSet = parts.get(1);
+        }
+        DataLoader train = DataLoader.builder(trainSet).batchSize(bs).shuffle(true).seed(seed)
+                .transform(recipe.augmentation()).build();
+        DataLoader val = valSet == null ? null : new DataLoader(valSet, 1000, false, 0);
+        DataLoader test = new DataLoader(rd.test(), 1000, false, 0);
+
+        Module model = recipe.model(new Recipes.DataShape(rd.inputShape(), rd.numClasses()));
+        Optimizer optimizer = recipe.optimizer(model, learningRate);
+        LRScheduler scheduler = recipe.scheduler(optimizer, learningRate, train.numBatches(), nEpochs);
+        boolean classification = rd.numClasses() > 0;
+        Trainer.Loss loss = classification ? F::crossEntropy : (o, t) -> F.mseLoss(o.reshape(-1), t.reshape(-1));
+
+        RunFolder run = RunFolder.create(out, recipe.name());
+        Map<String, Object> hyper = new LinkedHashMap<>();
+        hyper.put("epochs", nEpochs);
+        hyper.put("batch_size", bs);
+        hyper.put("lr", learningRate);
+        hyper.put("seed", seed);
+        hyper.put("optimizer", optimizer.getClass().getSimpleName());
+        hyper.put("optimizer_options", optimizer.paramGroups().get(0).options());
+        hyper.put("scheduler", scheduler == null ? null : recipeName.equals("tabular") ? "cosine" : "one-cycle");
+        hyper.put("augmentation", recipe.augmentation() == null ? null : "random crop (padding 2) + horizontal flip");
+        hyper.put("val_fraction", valFraction);
+        hyper.put("threads", Threads.current());
+        run.put("description", recipe.description());
+        run.put("hyperparameters", hyper);
+        run.put("model", Map.of("summary", model.toString(), "parameters", model.parameterCount()));
+        run.put("data_description", rd.description());
+        for (int i = 0; i < rd.files().size(); i++) {
+            run.recordData(rd.files().get(i).getFileName().toString(), rd.files().get(i));
+        }
+        System.out.println("run " + run.id() + ": " + recipe.name() + " on " + rd.source() + " ("
+                + rd.train().size() + " training examples), " + nEpochs + " epochs, batch " + bs + ", lr "
+                + learningRate + ", seed " + seed + ", " + Threads.current() + " threads");
+        System.out.println(String.format(Locale.ROOT, "model: %,d parameters", model.parameterCount()));
+
+        List<Double> epochSeconds = new ArrayList<>();
+        Trainer.Builder tb = Trainer.builder(model, optimizer, loss).epochs(nEpochs).scheduler(scheduler)
+                .checkpoints(run.dir(), 0).listener(new ProgressBar()).listener(new MetricsLog(run, 50))
+                .listener(new TrainingListener() {
+                    @Override
+                    public void onEpochEnd(Trainer t, EpochReport e) {
+                        epochSeconds.add(e.seconds());
+                    }
+                });
+        if (classification) {
+            tb.numClasses(rd.numClasses()).monitor("val_accuracy");
+        }
+        Trainer trainer = tb.build();
+        if (resume != null) {
+            trainer.resume(resume);
+            System.out.println("resumed from " + resume + " at step " + trainer.step());
+        }
+        History history = trainer.fit(train, val);
+        Evaluation result = trainer.evaluate(test);
+        run.saveModel(model);
+
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("test_loss", result.loss());
+        if (classification) {
+            metrics.put("test_accuracy", result.accuracy());
+            metrics.put("test_macro_f1", result.confusion().macroF1());
+            metrics.put("confusion_matrix", result.confusion().counts());
+            metrics.put("classes", rd.classes());
+        }
+        if (history.last() != null) {
+            metrics.put("final_train_loss", history.last().trainLoss());
+        }
+        metrics.put("steps", history.steps());
+        run.put("metrics", metrics);
+        run.put("time_per_epoch_s", epochSeconds);
+        run.put("wall_time_s", (System.nanoTime() - wallStart) / 1e9);
+        run.put("stop_reason", history.stopReason());
+        if (classification) {
+            System.out.println(String.format(Locale.ROOT, "test accuracy %.4f, test loss %.4f (%d examples)",
+                    result.accuracy(), result.loss(), result.examples()));
+        } else {
+            System.out.println(String.format(Locale.ROOT, "test MSE %.4f (%d examples)", result.loss(),
+                    result.examples()));
+        }
+        System.out.println("run folder: " + run.dir());
+        return 0;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.backprop.data;
+
+import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * A character-level vocabulary: the distinct characters (Unicode code points) of a text, sorted,
+ * numbered 0, 1, 2, ... in that order, as {@code sorted(set(text))} in Python.
+ */
+public final class CharVocab {
+    private final int[] codePoints; // sorted, distinct; id i is codePoints[i]
+
+    private CharVocab(int[] codePoints) {
+        this.codePoints = codePoints;
+    }
+
+    /** The vocabulary of the distinct characters of {@code text}. */
+    public static CharVocab of(String text) {
+        return new CharVocab(text.codePoints().sorted().distinct().toArray());
+    }
+
+    /** A vocabulary of these code points (sorted and deduplicated here), for a saved vocabulary. */
+    public static CharVocab ofCodePoints(int[] codePoints) {
+        int[] sorted = Arrays.stream(codePoints).sorted().distinct().toArray();
+        for (int cp : sorted) {
+            if (!Character.isValidCodePoint(cp)) {
+                throw new IllegalArgumentException("CharVocab: " + cp + " is not a Unicode code point");
+            }
+        }
+        return new CharVocab(sorted);
+    }
+
+    /** Number of characters. */
+    public int size() {
+        return codePoints.length;
+    }
+
+    /** A copy of the code points, by id. */
+    public int[] codePoints() {
+        return codePoints.clone();
+    }
+
+    /** The vocabulary as one string, the characters in id order. */
+    public String chars() {
+        return new String(codePoints, 0, codePoints.length);
+    }
+
+    /** The id of a character, or -1 when it is not in the vocabulary. */
+    public int id(int codePoint) {
+        int i = Arrays.binarySearch(codePoints, codePoint);
+        return i < 0 ? -1 : i;
+    }
+
+    /** The character with id {@code id}, as a string. */
+    public String symbol(int id) {
+        checkId(id);
+        return Character.toString(codePoints[id]);
+    }
+
+    /**
+     * The ids of the characters of {@code text}.
+     *
+     * @throws IllegalArgumentException naming the first character that is not in the vocabulary
+     */
+    public long[] encode(String text) {
+        long[] ids = new long[text.codePointCount(0, text.length())];
+        int k = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            int id = id(cp);
+            if (id < 0) {
+                throw new IllegalArgumentException("character " + describe(cp) + " at index " + k
+                        + " is not in the vocabulary of " + codePoints.length + " characters");
+            }
+            ids[k++] = id;
+            i += Character.charCount(cp);
+        }
+        return ids;
+    }
+
+    /** The ids of the characters of {@code text} as an int64 tensor (L). */
+    public Tensor encodeTensor(String text) {
+        long[] ids = encode(text);
+        return Tensor.ofLongs(ids, ids.length);
+    }
+
+    /**
+     * The text of a sequence of ids.
+     *
+     * @throws IllegalArgumentException if an id is outside {@code [0, size())}
+     */
+    public String decode(long[] ids) {
+        StringBuilder sb = new StringBuilder(ids.length);
+        for (long id : ids) {
+            checkId(id);
+            sb.appendCodePoint(codePoints[(int) id]);
+        }
+        return sb.toString();
+    }
+
+    /** The text of an int64 tensor of ids of any shape, in row-major order. */
+    public String decode(Tensor ids) {
+        ids.requireType(DType.INT64, "CharVocab.decode");
+        return decode(ids.toLongArray());
+    }
+
+    private void checkId(long id) {
+        if (id < 0 || id >= codePoints.length) {
+            throw new IllegalArgumentException("id " + id + " is outside the vocabulary of " + codePoints.length
+                    + " characters");
+        }
+    }
+
+    static String describe(int cp) {
+        String shown = Character.isISOControl(cp) || Character.isWhitespace(cp) ? "" : "'" + Character.toString(cp) + "' ";
+        return shown + String.format("(U+%04X)", cp);
+    }
+
+    @Override
+    public String toString() {
+        return "CharVocab(" + codePoints.length + " characters)";
+    }
+}

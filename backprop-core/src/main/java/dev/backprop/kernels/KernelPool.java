@@ -1,0 +1,137 @@
+package dev.backprop.kernels;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+
+/**
+ * The threads the kernels may split one large call over: the caller plus {@code threads() - 1}
+ * shared daemon workers. The count comes from {@code -Dbackprop.threads=N} (default: the available
+ * processors) and can be changed with {@link Kernels#setThreads(int)}.
+ *
+ * <p>Kernels split their output into fixed parts, each computed by exactly one thread in the same
+ * order as on one thread, so results never depend on the thread count or on timing.
+ */
+final class KernelPool {
+    private static final String PROPERTY = "backprop.threads";
+
+    private static volatile int threads = initialThreads();
+    private static ExecutorService workers; // threads - 1 daemon threads, made on first use
+    private static int workerCount;
+
+    private KernelPool() {}
+
+    private static int initialThreads() {
+        int available = Runtime.getRuntime().availableProcessors();
+        String value = System.getProperty(PROPERTY);
+        if (value == null || value.isBlank()) {
+            return available;
+        }
+        try {
+            return checked(Integer.parseInt(value.trim()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-D" + PROPERTY + ": expected a positive thread count, got '"
+                    + value + "'", e);
+        }
+    }
+
+    private static int checked(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("kernel threads: expected at least 1, got " + n);
+        }
+        return n;
+    }
+
+    static int threads() {
+        return threads;
+    }
+
+    static synchronized void setThreads(int n) {
+        threads = checked(n);
+    }
+
+    /**
+     * Runs {@code part.accept(0 .. parts-1)}, part 0 on the calling thread and the others on the
+     * workers, and returns when all are done. The first failure is rethrown.
+     */
+    static void run(int parts, IntConsumer part) {
+        if (parts <= 1 || Thread.currentThread() instanceof Worker) {
+            for (int p = 0; p < parts; p++) {
+                part.accept(p);
+            }
+            return;
+        }
+        ExecutorService pool = workers(parts - 1);
+        @SuppressWarnings("unchecked")
+        Future<?>[] pending = new Future<?>[parts - 1];
+        for (int p = 1; p < parts; p++) {
+            int index = p;
+            pending[p - 1] = pool.submit(() -> part.accept(index));
+        }
+        Throwable failure = null;
+        try {
+            part.accept(0);
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        boolean interrupted = false;
+        for (Future<?> f : pending) {
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the part still writes into the caller's array: wait it out
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause();
+                    }
+                    break;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
+    }
+
+    /** A pool with at least {@code n} workers; grows (never shrinks) as the thread count is raised. */
+    private static synchronized ExecutorService workers(int n) {
+        if (workers == null || workerCount < n) {
+            if (workers != null) {
+                workers.shutdown(); // running parts finish; new ones go to the larger pool
+            }
+            workerCount = Math.max(n, threads - 1);
+            workers = Executors.newFixedThreadPool(workerCount, new WorkerFactory());
+        }
+        return workers;
+    }
+
+    private static final class Worker extends Thread {
+        Worker(Runnable r, String name) {
+            super(r, name);
+            setDaemon(true);
+        }
+    }
+
+    private static final class WorkerFactory implements ThreadFactory {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            return new Worker(r, "backprop-kernels-" + count.incrementAndGet());
+        }
+    }
+}

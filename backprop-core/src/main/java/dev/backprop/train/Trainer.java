@@ -1,0 +1,487 @@
+package dev.backprop.train;
+
+import dev.backprop.autograd.GradMode;
+import dev.backprop.data.Batch;
+import dev.backprop.data.DataLoader;
+import dev.backprop.nn.Module;
+import dev.backprop.optim.Clip;
+import dev.backprop.optim.LRScheduler;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.optim.ReduceLROnPlateau;
+import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Generator;
+import dev.backprop.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The training loop: forward, loss, backward, (clip), optimizer step, schedule, repeated over the
+ * batches of a {@link DataLoader}, with validation, listeners and checkpoints.
+ *
+ * <pre>{@code
+ * Trainer trainer = Trainer.builder(model, new Adam(model.parameters(), 1e-3), F::crossEntropy)
+ *         .epochs(10).numClasses(10).listener(new ProgressBar()).build();
+ * History h = trainer.fit(trainLoader, validationLoader);
+ * Evaluation test = trainer.evaluate(testLoader);
+ * }</pre>
+ *
+ * <p>Deterministic: with the same seed, data and thread count the weights are the same bit for
+ * bit; {@link #resume(Path)} restores a checkpoint (model, optimizer, schedule, step, data-loader
+ * position, random-generator state) so that a stopped and resumed run ends where an uninterrupted
+ * one would.
+ */
+public final class Trainer {
+
+    /** The loss of a batch: model output and targets to a scalar. */
+    @FunctionalInterface
+    public interface Loss {
+        Tensor compute(Tensor output, Tensor target);
+    }
+
+    private final Module model;
+    private final Optimizer optimizer;
+    private final Loss loss;
+    private final LRScheduler scheduler;
+    private final ReduceLROnPlateau plateau;
+    private final int epochs;
+    private final long maxSteps;
+    private final double clipNorm;
+    private final double clipValue;
+    private final int accumulate;
+    private final int validateEverySteps;
+    private final Integer numClasses;
+    private final Path checkpointDir;
+    private final int checkpointEverySteps;
+    private final String monitor;
+    private final List<TrainingListener> listeners;
+
+    private long step;
+    private String stopReason;
+    private DataLoader.Position resumePosition;
+    private double epochLossSum;
+    private long epochLossCount;
+    private long epochCorrect;
+    private long epochExamples;
+    private double bestMonitored = Double.NaN;
+
+    private Trainer(Builder b) {
+        this.model = b.model;
+        this.optimizer = b.optimizer;
+        this.loss = b.loss;
+        this.scheduler = b.scheduler;
+        this.plateau = b.plateau;
+        this.epochs = b.epochs;
+        this.maxSteps = b.maxSteps;
+        this.clipNorm = b.clipNorm;
+        this.clipValue = b.clipValue;
+        this.accumulate = b.accumulate;
+        this.validateEverySteps = b.validateEverySteps;
+        this.numClasses = b.numClasses;
+        this.checkpointDir = b.checkpointDir;
+        this.checkpointEverySteps = b.checkpointEverySteps;
+        this.monitor = b.monitor;
+        this.listeners = List.copyOf(b.listeners);
+    }
+
+    public static Builder builder(Module model, Optimizer optimizer, Loss loss) {
+        return new Builder(model, optimizer, loss);
+    }
+
+    // ------------------------------------------------------------------ training
+
+    /**
+     * Trains until the configured epochs or steps are done or a listener stops it; validates on
+     * {@code validation} (may be null) every epoch or every N steps.
+     */
+    public History fit(DataLoader train, DataLoader validation) {
+        History history = new History();
+        if (resumePosition != null) {
+            train.seek(resumePosition);
+            resumePosition = null;
+        }
+        stopReason = null;
+        listeners.forEach(l -> l.onTrainStart(this));
+        int batches = train.numBatches();
+        if (batches == 0) {
+            throw new IllegalArgumentException("the training data has no batch (empty data set, or fewer examples "
+                    + "than one batch with dropLast)");
+        }
+        while (stopReason == null) {
+            int epoch = train.position().epoch();
+            if (epochs > 0 && epoch >= epochs) {
+                stopReason = "epochs";
+                break;
+            }
+            if (train.position().batch() == 0) {
+                resetEpochSums();
+            }
+            long epochStart = System.nanoTime();
+            long stepStart = System.nanoTime();
+            double stepLoss = 0;
+            int stepExamples = 0;
+            int micro = 0;
+            for (Batch batch : train) {
+                model.train();
+                Tensor out = model.forward(batch.inputs());
+                Tensor l = loss.compute(out, batch.targets());
+                double lv = l.item();
+                (accumulate > 1 ? l.div(accumulate) : l).backward();
+                trackTraining(out, batch.targets(), lv, batch.size());
+                stepLoss += lv;
+                stepExamples += batch.size();
+                micro++;
+                boolean boundary = (batch.index() + 1) % accumulate == 0 || batch.index() == batches - 1;
+                if (!boundary) {
+                    continue;
+                }
+                double gradNorm = clipNorm > 0 ? Clip.gradNorm(model.parameters(), clipNorm) : gradNorm();
+                if (clipValue > 0) {
+                    Clip.gradValue(model.parameters(), clipValue);
+                }
+                double lr = optimizer.lr();
+                try (GradMode.Scope ignored = GradMode.noGrad()) {
+                    optimizer.step();
+                }
+                optimizer.zeroGrad();
+                if (scheduler != null) {
+                    scheduler.step();
+                }
+                step++;
+                StepReport report = new StepReport(step, epoch, batch.index(), batches, stepLoss / micro, lr, gradNorm,
+                        stepExamples, (System.nanoTime() - stepStart) / 1e9);
+                listeners.forEach(li -> li.onStep(this, report));
+                stepLoss = 0;
+                stepExamples = 0;
+                micro = 0;
+                if (validateEverySteps > 0 && step % validateEverySteps == 0 && validation != null) {
+                    validate(validation);
+                }
+                if (checkpointEverySteps > 0 && step % checkpointEverySteps == 0) {
+                    saveCheckpoint("checkpoint-last.safetensors", train.position());
+                }
+                if (maxSteps > 0 && step >= maxSteps) {
+                    stopReason = "max steps";
+                }
+                if (stopReason != null) {
+                    break;
+                }
+                stepStart = System.nanoTime();
+            }
+            boolean epochDone = train.position().epoch() > epoch;
+            if (!epochDone) {
+                break; // stopped inside the epoch
+            }
+            double seconds = (System.nanoTime() - epochStart) / 1e9;
+            Evaluation val = validation != null && validateEverySteps == 0 ? validate(validation) : null;
+            EpochReport report = new EpochReport(epoch, epochLossSum / Math.max(1, epochLossCount),
+                    epochExamples == 0 || numClasses == null ? Double.NaN : (double) epochCorrect / epochExamples,
+                    val, seconds);
+            history.add(report);
+            resetEpochSums();
+            if (checkpointDir != null) {
+                saveCheckpoint("checkpoint-last.safetensors", train.position());
+                if (val != null && improved(val)) {
+                    saveCheckpoint("checkpoint-best.safetensors", train.position());
+                }
+            }
+            listeners.forEach(li -> li.onEpochEnd(this, report));
+        }
+        history.steps(step);
+        history.stopReason(stopReason == null ? "epochs" : stopReason);
+        listeners.forEach(l -> l.onTrainEnd(this, history));
+        return history;
+    }
+
+    private Evaluation validate(DataLoader validation) {
+        Evaluation val = evaluate(validation);
+        if (plateau != null) {
+            plateau.step(val.loss());
+        }
+        listeners.forEach(l -> l.onValidation(this, val));
+        return val;
+    }
+
+    private boolean improved(Evaluation val) {
+        double v = monitor.equals("val_accuracy") ? -val.accuracy() : val.loss();
+        if (Double.isNaN(bestMonitored) || v < bestMonitored) {
+            bestMonitored = v;
+            return true;
+        }
+        return false;
+    }
+
+    private void trackTraining(Tensor out, Tensor targets, double lossValue, int n) {
+        epochLossSum += lossValue;
+        epochLossCount++;
+        if (numClasses != null && targets.dtype() == DType.INT64 && out.dim() == 2) {
+            long[] pred = out.detach().argmax(1, false).toLongArray();
+            long[] t = targets.toLongArray();
+            for (int i = 0; i < pred.length; i++) {
+                epochCorrect += pred[i] == t[i] ? 1 : 0;
+            }
+            epochExamples += n;
+        }
+    }
+
+    private void resetEpochSums() {
+        epochLossSum = 0;
+        epochLossCount = 0;
+        epochCorrect = 0;
+        epochExamples = 0;
+    }
+
+    private double gradNorm() {
+        double s = 0;
+        for (Tensor p : model.parameters()) {
+            if (p.grad() != null) {
+                for (float g : p.grad().toFloatArray()) {
+                    s += (double) g * g;
+                }
+            }
+        }
+        return Math.sqrt(s);
+    }
+
+    /** Asks the loop to stop after the current step (listeners call this, e.g. early stopping). */
+    public void requestStop(String reason) {
+        this.stopReason = Objects.requireNonNull(reason);
+    }
+
+    // ------------------------------------------------------------------ evaluation and prediction
+
+    /** Mean loss and, with {@code numClasses}, the confusion matrix over every batch of {@code loader}'s next epoch. */
+    public Evaluation evaluate(DataLoader loader) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        ConfusionMatrix cm = numClasses == null ? null : new ConfusionMatrix(numClasses);
+        double lossSum = 0;
+        long n = 0;
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            for (Batch b : loader.epoch(0)) {
+                Tensor out = model.forward(b.inputs());
+                lossSum += loss.compute(out, b.targets()).item() * b.size();
+                n += b.size();
+                if (cm != null) {
+                    cm.add(out.dim() == 2 ? out : out.reshape(-1, numClasses), b.targets().reshape(-1));
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return new Evaluation(n == 0 ? Double.NaN : lossSum / n, n, cm);
+    }
+
+    /** The model's output for {@code inputs}: a forward pass in eval mode, recording no graph. */
+    public Tensor predict(Tensor inputs) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            return model.forward(inputs);
+        } finally {
+            model.train(wasTraining);
+        }
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    /** Writes a checkpoint of everything needed to continue from {@code position} of the training data. */
+    public void saveCheckpoint(Path file, DataLoader.Position position) throws IOException {
+        Map<String, String> state = new LinkedHashMap<>();
+        state.put("step", Long.toString(step));
+        state.put("epoch", Integer.toString(position.epoch()));
+        state.put("batch", Integer.toString(position.batch()));
+        long[] rng = Generator.defaultGenerator().state();
+        state.put("rng.default", rng[0] + "," + rng[1] + "," + rng[2] + "," + rng[3]);
+        state.put("epoch_loss_sum", Double.toString(epochLossSum));
+        state.put("epoch_loss_count", Long.toString(epochLossCount));
+        state.put("epoch_correct", Long.toString(epochCorrect));
+        state.put("epoch_examples", Long.toString(epochExamples));
+        state.put("best_monitored", Double.toString(bestMonitored));
+        if (plateau != null) {
+            plateau.state().forEach((k, v) -> state.put("plateau." + k, v));
+        }
+        Checkpoint.save(file, model, optimizer, scheduler, state);
+    }
+
+    private void saveCheckpoint(String name, DataLoader.Position position) {
+        if (checkpointDir == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(checkpointDir);
+            saveCheckpoint(checkpointDir.resolve(name), position);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the checkpoint " + checkpointDir.resolve(name)
+                    + " (the previous checkpoint is intact): " + e.getMessage(), e);
+        }
+    }
+
+    /** Restores a checkpoint; the next {@link #fit} continues from where it was taken. */
+    public void resume(Path file) throws IOException {
+        Map<String, String> s = Checkpoint.load(file, model, optimizer, scheduler);
+        step = Long.parseLong(s.get("step"));
+        resumePosition = new DataLoader.Position(Integer.parseInt(s.get("epoch")), Integer.parseInt(s.get("batch")));
+        String[] rng = s.get("rng.default").split(",");
+        Generator.defaultGenerator().setState(new long[] {Long.parseLong(rng[0]), Long.parseLong(rng[1]),
+            Long.parseLong(rng[2]), Long.parseLong(rng[3])});
+        epochLossSum = Double.parseDouble(s.get("epoch_loss_sum"));
+        epochLossCount = Long.parseLong(s.get("epoch_loss_count"));
+        epochCorrect = Long.parseLong(s.get("epoch_correct"));
+        epochExamples = Long.parseLong(s.get("epoch_examples"));
+        bestMonitored = Double.parseDouble(s.get("best_monitored"));
+        if (plateau != null) {
+            Map<String, String> p = new LinkedHashMap<>();
+            s.forEach((k, v) -> {
+                if (k.startsWith("plateau.")) {
+                    p.put(k.substring(8), v);
+                }
+            });
+            plateau.loadState(p);
+        }
+    }
+
+    // ------------------------------------------------------------------ accessors
+
+    public Module model() {
+        return model;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** Optimizer steps taken so far. */
+    public long step() {
+        return step;
+    }
+
+    /** Configured epochs (0 when training is bounded by steps only). */
+    public int epochs() {
+        return epochs;
+    }
+
+    public long maxSteps() {
+        return maxSteps;
+    }
+
+    /** Builder of a {@link Trainer}; only the model, optimizer and loss are required. */
+    public static final class Builder {
+        private final Module model;
+        private final Optimizer optimizer;
+        private final Loss loss;
+        private LRScheduler scheduler;
+        private ReduceLROnPlateau plateau;
+        private int epochs = 1;
+        private long maxSteps;
+        private double clipNorm;
+        private double clipValue;
+        private int accumulate = 1;
+        private int validateEverySteps;
+        private Integer numClasses;
+        private Path checkpointDir;
+        private int checkpointEverySteps;
+        private String monitor = "val_loss";
+        private final List<TrainingListener> listeners = new ArrayList<>();
+
+        private Builder(Module model, Optimizer optimizer, Loss loss) {
+            this.model = Objects.requireNonNull(model, "model");
+            this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+            this.loss = Objects.requireNonNull(loss, "loss");
+        }
+
+        /** Epochs to train (default 1); 0 with {@link #maxSteps} trains by steps only. */
+        public Builder epochs(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("epochs must be >= 0, got " + n);
+            }
+            this.epochs = n;
+            return this;
+        }
+
+        /** Stops after this many optimizer steps (0: no limit). */
+        public Builder maxSteps(long n) {
+            this.maxSteps = n;
+            return this;
+        }
+
+        /** A schedule stepped after every optimizer step. */
+        public Builder scheduler(LRScheduler s) {
+            this.scheduler = s;
+            return this;
+        }
+
+        /** Reduce-on-plateau, stepped with the validation loss after each validation. */
+        public Builder reduceOnPlateau(ReduceLROnPlateau p) {
+            this.plateau = p;
+            return this;
+        }
+
+        /** Clips the global gradient norm to {@code maxNorm} before each step. */
+        public Builder clipGradNorm(double maxNorm) {
+            this.clipNorm = maxNorm;
+            return this;
+        }
+
+        /** Clamps every gradient element to [-v, v] before each step. */
+        public Builder clipGradValue(double v) {
+            this.clipValue = v;
+            return this;
+        }
+
+        /** Accumulates gradients over {@code k} micro-batches per optimizer step (the loss is divided by k). */
+        public Builder accumulateGradients(int k) {
+            if (k < 1) {
+                throw new IllegalArgumentException("gradient accumulation needs k >= 1, got " + k);
+            }
+            this.accumulate = k;
+            return this;
+        }
+
+        /** Validates every N steps instead of every epoch. */
+        public Builder validateEverySteps(int n) {
+            this.validateEverySteps = n;
+            return this;
+        }
+
+        /** Classification with this many classes: accuracy and confusion matrices are computed. */
+        public Builder numClasses(int n) {
+            this.numClasses = n;
+            return this;
+        }
+
+        /** Writes checkpoint-last (every epoch, or every N steps) and checkpoint-best into {@code dir}. */
+        public Builder checkpoints(Path dir, int everySteps) {
+            this.checkpointDir = dir;
+            this.checkpointEverySteps = everySteps;
+            return this;
+        }
+
+        /** The validation metric that picks the best checkpoint: "val_loss" (default) or "val_accuracy". */
+        public Builder monitor(String metric) {
+            if (!metric.equals("val_loss") && !metric.equals("val_accuracy")) {
+                throw new IllegalArgumentException("monitor must be val_loss or val_accuracy, got " + metric);
+            }
+            this.monitor = metric;
+            return this;
+        }
+
+        public Builder listener(TrainingListener l) {
+            listeners.add(Objects.requireNonNull(l));
+            return this;
+        }
+
+        public Trainer build() {
+            if (epochs == 0 && maxSteps == 0) {
+                throw new IllegalArgumentException("set epochs(n) or maxSteps(n): training would never stop");
+            }
+            return new Trainer(this);
+        }
+    }
+}
