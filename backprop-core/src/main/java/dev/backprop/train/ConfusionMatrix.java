@@ -130,6 +130,15 @@ public final class ConfusionMatrix {
         return out;
     }
 
+    /** A copy that prints class names. */
+    public ConfusionMatrix withLabels(List<String> names) {
+        ConfusionMatrix m = new ConfusionMatrix(numClasses, names);
+        for (int i = 0; i < numClasses; i++) {
+            System.arraycopy(counts[i], 0, m.counts[i], 0, numClasses);
+        }
+        return m;
+    }
+
     public String label(int c) {
         return labels == null ? Integer.toString(c) : labels.get(c);
     }
