@@ -55,6 +55,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "N", description = "epochs (default: the recipe's)")
     Integer epochs;
 
+    @Option(names = "--max-steps", paramLabel = "N", defaultValue = "0",
+            description = "stop after N optimizer steps (default: no limit)")
+    long maxSteps;
+
     @Option(names = "--batch-size", paramLabel = "N", description = "batch size (default: the recipe's)")
     Integer batchSize;
 
@@ -118,6 +122,7 @@ final class TrainCommand implements Callable<Integer> {
         hyper.put("scheduler", scheduler == null ? null : recipeName.equals("tabular") ? "cosine" : "one-cycle");
         hyper.put("augmentation", recipe.augmentation() == null ? null : "random crop (padding 2) + horizontal flip");
         hyper.put("val_fraction", valFraction);
+        hyper.put("max_steps", maxSteps);
         hyper.put("threads", Threads.current());
         run.put("description", recipe.description());
         run.put("hyperparameters", hyper);
@@ -132,8 +137,9 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println(String.format(Locale.ROOT, "model: %,d parameters", model.parameterCount()));
 
         List<Double> epochSeconds = new ArrayList<>();
-        Trainer.Builder tb = Trainer.builder(model, optimizer, loss).epochs(nEpochs).scheduler(scheduler)
-                .checkpoints(run.dir(), 0).listener(new ProgressBar()).listener(new MetricsLog(run, 50))
+        Trainer.Builder tb = Trainer.builder(model, optimizer, loss).epochs(nEpochs).maxSteps(maxSteps)
+                .scheduler(scheduler)
+                .checkpoints(run.dir(), 0).listener(new ProgressBar()).listener(new MetricsLog(run, 10))
                 .listener(new TrainingListener() {
                     @Override
                     public void onEpochEnd(Trainer t, EpochReport e) {

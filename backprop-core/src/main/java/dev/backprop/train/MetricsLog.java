@@ -50,6 +50,16 @@ public final class MetricsLog implements TrainingListener {
         write(r);
     }
 
+    @Override
+    public void onTrainEnd(Trainer trainer, History history) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("type", "end");
+        r.put("step", trainer.step());
+        r.put("epochs", history.epochs().size());
+        r.put("stop_reason", history.stopReason());
+        write(r);
+    }
+
     /** JSON has no NaN or infinity: such values are written as null. */
     private static Object finite(double v) {
         return Double.isFinite(v) ? v : null;
