@@ -113,7 +113,8 @@ public final class CharVocab {
     }
 
     static String describe(int cp) {
-        String shown = Character.isISOControl(cp) || Character.isWhitespace(cp) ? "" : "'" + Character.toString(cp) + "' ";
+        boolean invisible = Character.isISOControl(cp) || Character.isWhitespace(cp);
+        String shown = invisible ? "" : "'" + Character.toString(cp) + "' ";
         return shown + String.format("(U+%04X)", cp);
     }
 

@@ -153,6 +153,7 @@ public final class Csv {
             throw new DataException(source, "the file is empty; expected a header line with the column names");
         }
         header.replaceAll(String::strip);
+        records.columnNames(header);
         Map<String, Integer> byName = new HashMap<>();
         for (int j = 0; j < header.size(); j++) {
             Integer before = byName.put(header.get(j), j);
@@ -347,12 +348,23 @@ public final class Csv {
         private long recordLine;
         private int pushedBack = NONE;
         private boolean started;
+        private List<String> columnNames = List.of(); // for messages, once the header is read
 
         private static final int NONE = -2;
 
         RecordReader(Reader in, String source) {
             this.in = in;
             this.source = source;
+        }
+
+        void columnNames(List<String> names) {
+            columnNames = List.copyOf(names);
+        }
+
+        /** "field 3 (\"age\")" for messages; fields are numbered from 1. */
+        private String describeField(int number) {
+            String name = number <= columnNames.size() ? " (\"" + columnNames.get(number - 1) + "\")" : "";
+            return "field " + number + name;
         }
 
         /** The 1-based line on which the last record returned by {@link #next()} starts. */
@@ -418,9 +430,9 @@ public final class Csv {
                     c = read();
                 } else if (c == '"') {
                     if (!field.toString().isBlank()) {
-                        throw new DataException(source, line, null, "a quote inside unquoted field " + (fields.size() + 1)
-                                + " (" + field + "\"...); enclose the whole field in quotes and double the quotes"
-                                + " inside it", null);
+                        throw new DataException(source, line, null, "a quote inside unquoted "
+                                + describeField(fields.size() + 1) + ": " + field + "\"...; enclose the whole field in"
+                                + " quotes and double the quotes inside it", null);
                     }
                     c = quoted(fields.size() + 1);
                 } else {
@@ -437,8 +449,8 @@ public final class Csv {
             while (true) {
                 int c = read();
                 if (c == -1) {
-                    throw new DataException(source, opened, null, "the quoted field " + fieldNumber + " opened on line "
-                            + opened + " is never closed", null);
+                    throw new DataException(source, opened, null, "the quoted " + describeField(fieldNumber)
+                            + " opened on line " + opened + " is never closed", null);
                 }
                 if (c == '"') {
                     int d = read();
@@ -448,7 +460,7 @@ public final class Csv {
                         }
                         if (d != ',' && d != '\r' && d != '\n' && d != -1) {
                             throw new DataException(source, line, null, "unexpected character '" + (char) d
-                                    + "' after the closing quote of field " + fieldNumber
+                                    + "' after the closing quote of " + describeField(fieldNumber)
                                     + "; expected a comma or the end of the line", null);
                         }
                         return d;

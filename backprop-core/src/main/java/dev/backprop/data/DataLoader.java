@@ -1,5 +1,6 @@
 package dev.backprop.data;
 
+import dev.backprop.autograd.GradMode;
 import dev.backprop.tensor.Generator;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -284,8 +285,10 @@ public final class DataLoader implements Iterable<Batch> {
         int to = Math.min(order.length, from + batchSize);
         Batch b = dataset.get(Arrays.copyOfRange(order, from, to)).at(epoch, index);
         if (transform != null) {
-            Batch t = transform.apply(b, new Generator(Seeds.derive(seed, Seeds.TRANSFORM, epoch, index)));
-            b = Objects.requireNonNull(t, "the batch transform returned null").at(epoch, index);
+            try (var noGraph = GradMode.noGrad()) { // augmentation is data, never part of the model's graph
+                Batch t = transform.apply(b, new Generator(Seeds.derive(seed, Seeds.TRANSFORM, epoch, index)));
+                b = Objects.requireNonNull(t, "the batch transform returned null").at(epoch, index);
+            }
         }
         return b;
     }
@@ -366,7 +369,13 @@ public final class DataLoader implements Iterable<Batch> {
         @Override
         public boolean hasNext() {
             checkCurrent();
-            return next < numBatches;
+            if (next < numBatches) {
+                return true;
+            }
+            // an epoch without batches (or one seeked to its end) still moves the position on
+            DataLoader.this.epoch = Math.addExact(epoch, 1);
+            DataLoader.this.batch = 0;
+            return false;
         }
 
         @Override

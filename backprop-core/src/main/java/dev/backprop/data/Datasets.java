@@ -73,7 +73,10 @@ public final class Datasets {
         return randomSplit(dataset, lengths(dataset.size(), fractions), gen);
     }
 
-    /** The subset sizes for fractions of {@code n} examples (see {@link #randomSplit(Dataset, double[], Generator)}). */
+    /**
+     * The subset sizes for fractions of {@code n} examples, as
+     * {@link #randomSplit(Dataset, double[], Generator)} cuts them.
+     */
     public static int[] lengths(int n, double[] fractions) {
         double sum = 0;
         for (double f : fractions) {

@@ -324,7 +324,8 @@ public final class Idx {
         }
         Type type = Type.of(head[2]);
         int ndim = head[3] & 0xFF;
-        return (type == null ? "unknown type" : type.description) + ", " + ndim + (ndim == 1 ? " dimension" : " dimensions");
+        String typeName = type == null ? "unknown type" : type.description;
+        return typeName + ", " + ndim + (ndim == 1 ? " dimension" : " dimensions");
     }
 
     private static String hintFor(int magic, int expected) {

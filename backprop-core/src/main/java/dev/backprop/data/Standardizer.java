@@ -73,7 +73,8 @@ public final class Standardizer {
             for (int j = 0, p = i * f; j < f; j++, p++) {
                 float v = x[p];
                 if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException("Standardizer.fit: example " + i + ", feature " + j + " is " + v);
+                    throw new IllegalArgumentException("Standardizer.fit: example " + i + ", feature " + j + " is "
+                            + v);
                 }
                 sum[j] += v;
                 min[j] = Math.min(min[j], v);

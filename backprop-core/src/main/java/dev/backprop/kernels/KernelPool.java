@@ -2,9 +2,11 @@ package dev.backprop.kernels;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -17,6 +19,8 @@ import java.util.function.IntConsumer;
  */
 final class KernelPool {
     private static final String PROPERTY = "backprop.threads";
+    /** How long a caller spins waiting for the other parts before it parks. */
+    private static final long SPIN_NANOS = 50_000;
 
     private static volatile int threads = initialThreads();
     private static ExecutorService workers; // threads - 1 daemon threads, made on first use
@@ -56,6 +60,10 @@ final class KernelPool {
     /**
      * Runs {@code part.accept(0 .. parts-1)}, part 0 on the calling thread and the others on the
      * workers, and returns when all are done. The first failure is rethrown.
+     *
+     * <p>The caller waits by spinning for a short while before parking: the parts are of equal
+     * size, so the others usually finish within microseconds of its own, and parking would add a
+     * wake-up (several microseconds here) to every call. Idle workers park; they do not spin.
      */
     static void run(int parts, IntConsumer part) {
         if (parts <= 1 || Thread.currentThread() instanceof Worker) {
@@ -64,46 +72,57 @@ final class KernelPool {
             }
             return;
         }
+        Thread caller = Thread.currentThread();
+        AtomicInteger remaining = new AtomicInteger(parts - 1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         ExecutorService pool = workers(parts - 1);
-        @SuppressWarnings("unchecked")
-        Future<?>[] pending = new Future<?>[parts - 1];
         for (int p = 1; p < parts; p++) {
             int index = p;
-            pending[p - 1] = pool.submit(() -> part.accept(index));
+            Runnable task = () -> {
+                try {
+                    part.accept(index);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    if (remaining.decrementAndGet() == 0) {
+                        LockSupport.unpark(caller);
+                    }
+                }
+            };
+            try {
+                pool.execute(task);
+            } catch (RejectedExecutionException e) { // the pool was just replaced by setThreads: run it here
+                task.run();
+            }
         }
-        Throwable failure = null;
         try {
             part.accept(0);
-        } catch (RuntimeException | Error e) {
-            failure = e;
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
         }
+        // the other parts write into the caller's arrays: wait for them even when interrupted
         boolean interrupted = false;
-        for (Future<?> f : pending) {
-            while (true) {
-                try {
-                    f.get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true; // the part still writes into the caller's array: wait it out
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (failure == null) {
-                        failure = e.getCause();
-                    }
-                    break;
-                }
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (remaining.get() > 0) {
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(remaining);
+                interrupted |= Thread.interrupted();
             }
         }
         if (interrupted) {
-            Thread.currentThread().interrupt();
+            caller.interrupt();
         }
-        if (failure instanceof RuntimeException r) {
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException r) {
             throw r;
         }
-        if (failure instanceof Error err) {
+        if (t instanceof Error err) {
             throw err;
         }
-        if (failure != null) {
-            throw new IllegalStateException(failure);
+        if (t != null) {
+            throw new IllegalStateException(t);
         }
     }
 

@@ -57,6 +57,7 @@ public final class VectorKernels implements Kernels {
 
     /** How one call is computed; package-private so the tests can force each. */
     enum Path { TILED, SWAPPED, DOT }
+    static String SPLIT = System.getProperty("backprop.gemm.split");
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -183,7 +184,7 @@ public final class VectorKernels implements Kernels {
             int colTile = dot ? 4 : NR;
             int tilesM = tiles(m, rowTile);
             int tilesN = tiles(n, colTile);
-            boolean alongN = tilesN >= threads && tilesN * colTile >= tilesM * rowTile || tilesM < threads;
+            boolean alongN = SPLIT != null ? SPLIT.equals("n") : tilesN >= threads && tilesN * colTile >= tilesM * rowTile || tilesM < threads;
             int bands = Math.min(threads, alongN ? tilesN : tilesM);
             if (bands <= 1) {
                 compute(0, m, 0, n);
