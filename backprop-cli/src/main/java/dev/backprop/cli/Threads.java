@@ -1,9 +1,9 @@
 package dev.backprop.cli;
 
+import dev.backprop.kernels.Kernels;
+
 /** The {@code --threads} option: how many threads the compute kernels use. */
 final class Threads {
-    private static int current = Runtime.getRuntime().availableProcessors();
-
     private Threads() {}
 
     static void apply(Integer threads) {
@@ -11,11 +11,11 @@ final class Threads {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
             }
-            current = threads;
+            Kernels.setThreads(threads);
         }
     }
 
     static int current() {
-        return current;
+        return Kernels.threads();
     }
 }

@@ -281,16 +281,16 @@ public final class DataLoader implements Iterable<Batch> {
     }
 
     private Batch build(int epoch, int[] order, int index) {
-        int from = index * batchSize;
-        int to = Math.min(order.length, from + batchSize);
+        int from = Math.toIntExact((long) index * batchSize);
+        int to = (int) Math.min(order.length, (long) from + batchSize);
         Batch b = dataset.get(Arrays.copyOfRange(order, from, to)).at(epoch, index);
-        if (transform != null) {
-            try (var noGraph = GradMode.noGrad()) { // augmentation is data, never part of the model's graph
-                Batch t = transform.apply(b, new Generator(Seeds.derive(seed, Seeds.TRANSFORM, epoch, index)));
-                b = Objects.requireNonNull(t, "the batch transform returned null").at(epoch, index);
-            }
+        if (transform == null) {
+            return b;
         }
-        return b;
+        Generator gen = new Generator(Seeds.derive(seed, Seeds.TRANSFORM, epoch, index));
+        // augmentation is data, never part of the model's graph
+        Batch t = GradMode.noGrad(() -> transform.apply(b, gen));
+        return Objects.requireNonNull(t, "the batch transform returned null").at(epoch, index);
     }
 
     /**

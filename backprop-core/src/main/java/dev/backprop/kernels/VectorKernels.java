@@ -2,6 +2,7 @@ package dev.backprop.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,9 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>{@link Path#DOT}: C[i, j] as dot products along k, 4×4 outputs at a time, when rows of A
  * and columns of B are both contiguous (x·Wᵀ): nothing to pack, and no waste on narrow outputs.
  * </ul>
- * Packing only moves values, and blocking over m and n never splits a sum, so each element of C
- * is the same sum in the same order whatever the blocking or the number of threads. Sums over k
- * are not in the scalar order, so results differ from {@link ScalarKernels} by rounding.
+ * On the tiled paths each element of C is one FMA chain over k in order (starting from C when
+ * accumulating); on the dot path, 16 lane-wise FMA chains summed by a fixed butterfly, then the
+ * scalar tail of k. Packing only moves values and blocking over m and n never splits a sum, so
+ * results do not depend on the blocking or the number of threads; they differ from
+ * {@link ScalarKernels} by rounding. Threads split C into bands ({@link KernelPool}).
  */
 public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -36,28 +39,36 @@ public final class VectorKernels implements Kernels {
     /** Columns of a register tile: two vectors. */
     static final int NR = 2 * L;
     /** Depth of one k block: a KC×NR panel of B (32 KiB at 512 bits) stays in L1. */
-    static int KC = Integer.getInteger("backprop.gemm.kc", 256);
-    /** Rows of A per pass over a packed B block. A multiple of MR. */
-    static int MC = Integer.getInteger("backprop.gemm.mc", 128);
+    static final int KC = 256;
+    /** Rows of A per pass over a packed B block: MC×KC floats of A (128 KiB) stay in L2. */
+    static final int MC = 128;
     /** Columns of one packed B block: KC×NC floats (1 MiB). A multiple of NR. */
-    static int NC = Integer.getInteger("backprop.gemm.nc", 1024);
-    /** Below this many floating-point operations a call runs on the calling thread alone. */
-    static long PARALLEL_FLOPS = Long.getLong("backprop.gemm.parflops", 2_000_000L);
-    /** A row-major B is packed when at least this many rows of A reuse it and it has this many elements. */
-    static int PACK_B_ROWS = Integer.getInteger("backprop.gemm.packbrows", 4 * MR);
-    static int PACK_B_ELEMENTS = Integer.getInteger("backprop.gemm.packb", 1 << 16);
-    /** Rows of B (n) kept hot in the dot path while all rows of A pass: about 256 KiB. */
-    static int DOT_B_FLOATS = Integer.getInteger("backprop.gemm.dotb", 1 << 16);
-    /** Costs in vector-FMA slots, for choosing the path (see {@link #plan}). */
-    static double TILE_OVERHEAD = Double.parseDouble(System.getProperty("backprop.gemm.tileover", "100"));
-    static double DOT_OVERHEAD = Double.parseDouble(System.getProperty("backprop.gemm.dotover", "120"));
-    static double DOT_FACTOR = Double.parseDouble(System.getProperty("backprop.gemm.dotfactor", "1.3"));
-    static double TRANSPOSED_WRITE = Double.parseDouble(System.getProperty("backprop.gemm.twrite", "4"));
-    static double PACK_COST = Double.parseDouble(System.getProperty("backprop.gemm.packcost", LANES16 ? "1" : "2"));
+    static final int NC = 1024;
+    /**
+     * Below this many floating-point operations (about 30 µs on one core) a call runs on the
+     * calling thread alone: handing a part to a parked worker costs several microseconds.
+     */
+    static final long PARALLEL_FLOPS = 4_000_000L;
+    /**
+     * A row-major B is read in place unless it is large (a packed copy is friendlier to caches
+     * and TLB) and enough rows of A reuse it to pay for the copy.
+     */
+    static final int PACK_B_ROWS = 4 * MR;
+    static final int PACK_B_ELEMENTS = 1 << 16;
+    /** Rows of B kept hot in the dot path while all rows of A pass: 256 KiB. */
+    static final int DOT_B_FLOATS = 1 << 16;
+    /** Costs in vector-FMA slots for {@link #plan}: per register tile and k block, ... */
+    private static final double TILE_OVERHEAD = 100;
+    /** ... per element of C written across its rows (the swapped path), ... */
+    private static final double TRANSPOSED_WRITE = 4;
+    /** ... per packed element (16×16 transposes, else scalar moves), ... */
+    private static final double PACK_COST = LANES16 ? 1 : 2;
+    /** ... and per dot tile: its reduction, and a factor on its FMAs (two loads per FMA pair). */
+    private static final double DOT_OVERHEAD = 120;
+    private static final double DOT_FACTOR = 1.3;
 
     /** How one call is computed; package-private so the tests can force each. */
     enum Path { TILED, SWAPPED, DOT }
-    static String SPLIT = System.getProperty("backprop.gemm.split");
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -184,7 +195,7 @@ public final class VectorKernels implements Kernels {
             int colTile = dot ? 4 : NR;
             int tilesM = tiles(m, rowTile);
             int tilesN = tiles(n, colTile);
-            boolean alongN = SPLIT != null ? SPLIT.equals("n") : tilesN >= threads && tilesN * colTile >= tilesM * rowTile || tilesM < threads;
+            boolean alongN = tilesN >= threads && tilesN * colTile >= tilesM * rowTile || tilesM < threads;
             int bands = Math.min(threads, alongN ? tilesN : tilesM);
             if (bands <= 1) {
                 compute(0, m, 0, n);
@@ -275,9 +286,17 @@ public final class VectorKernels implements Kernels {
                                 as = 1;
                                 ac = MR;
                             }
-                            tile(kc, aArr, ai, as, ac, bArr, bi, bs, ws.tile);
-                            writeTile(ws.tile, g.c, g.cOff + (ic + ir) * g.crs + (jc + jr) * g.ccs, g.crs, g.ccs,
-                                    rows, cols, add);
+                            int ci = g.cOff + (ic + ir) * g.crs + (jc + jr) * g.ccs;
+                            if (rows == MR && cols == NR && g.ccs == 1) {
+                                tile(kc, aArr, ai, as, ac, bArr, bi, bs, g.c, ci, g.crs, add);
+                            } else { // through a full-size buffer: C has no room for a whole tile, or is strided
+                                float[] t = ws.tile;
+                                if (add) {
+                                    copyTile(g.c, ci, g.crs, g.ccs, t, 0, NR, 1, rows, cols);
+                                }
+                                tile(kc, aArr, ai, as, ac, bArr, bi, bs, t, 0, NR, add);
+                                copyTile(t, 0, NR, 1, g.c, ci, g.crs, g.ccs, rows, cols);
+                            }
                         }
                     }
                 }
@@ -286,29 +305,34 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * One MR×NR tile: t[r * NR + j] = Σ_p A(r, p) · B(p, j) over kc steps, with A(r, p) at
-     * {@code a[ai + r * as + p * ac]} and B(p, j) at {@code b[bi + p * bs + j]}, all readable.
-     * The result goes through {@code t} rather than straight into C: that keeps this method small
-     * enough for C2 to hold the 16 accumulators in registers (writing C here, with its variants,
-     * made it box them and run ten times slower).
+     * One MR×NR tile over kc steps: C(r, j) = [C(r, j) if add] + Σ_p A(r, p) · B(p, j), with
+     * A(r, p) at {@code a[ai + r * as + p * ac]}, B(p, j) at {@code b[bi + p * bs + j]} and C(r, j)
+     * at {@code c[di + r * ld + j]}, all of them readable for the whole tile.
+     *
+     * <p>The accumulators start from C (a load masked off entirely when not adding, so whatever C
+     * held is ignored), which makes each element one FMA chain over all of k. Choosing between two
+     * vector values here (such as {@code v = add ? v.add(...) : v}) would make C2 box the
+     * accumulators, ten times slower; the all-or-nothing mask avoids any such choice.
      */
-    private static void tile(int kc, float[] a, int ai, int as, int ac, float[] b, int bi, int bs, float[] t) {
-        FloatVector c00 = FloatVector.zero(SPECIES);
-        FloatVector c01 = FloatVector.zero(SPECIES);
-        FloatVector c10 = FloatVector.zero(SPECIES);
-        FloatVector c11 = FloatVector.zero(SPECIES);
-        FloatVector c20 = FloatVector.zero(SPECIES);
-        FloatVector c21 = FloatVector.zero(SPECIES);
-        FloatVector c30 = FloatVector.zero(SPECIES);
-        FloatVector c31 = FloatVector.zero(SPECIES);
-        FloatVector c40 = FloatVector.zero(SPECIES);
-        FloatVector c41 = FloatVector.zero(SPECIES);
-        FloatVector c50 = FloatVector.zero(SPECIES);
-        FloatVector c51 = FloatVector.zero(SPECIES);
-        FloatVector c60 = FloatVector.zero(SPECIES);
-        FloatVector c61 = FloatVector.zero(SPECIES);
-        FloatVector c70 = FloatVector.zero(SPECIES);
-        FloatVector c71 = FloatVector.zero(SPECIES);
+    private static void tile(int kc, float[] a, int ai, int as, int ac, float[] b, int bi, int bs,
+                             float[] c, int di, int ld, boolean add) {
+        VectorMask<Float> keep = SPECIES.maskAll(add);
+        FloatVector c00 = FloatVector.fromArray(SPECIES, c, di, keep);
+        FloatVector c01 = FloatVector.fromArray(SPECIES, c, di + L, keep);
+        FloatVector c10 = FloatVector.fromArray(SPECIES, c, di + ld, keep);
+        FloatVector c11 = FloatVector.fromArray(SPECIES, c, di + ld + L, keep);
+        FloatVector c20 = FloatVector.fromArray(SPECIES, c, di + 2 * ld, keep);
+        FloatVector c21 = FloatVector.fromArray(SPECIES, c, di + 2 * ld + L, keep);
+        FloatVector c30 = FloatVector.fromArray(SPECIES, c, di + 3 * ld, keep);
+        FloatVector c31 = FloatVector.fromArray(SPECIES, c, di + 3 * ld + L, keep);
+        FloatVector c40 = FloatVector.fromArray(SPECIES, c, di + 4 * ld, keep);
+        FloatVector c41 = FloatVector.fromArray(SPECIES, c, di + 4 * ld + L, keep);
+        FloatVector c50 = FloatVector.fromArray(SPECIES, c, di + 5 * ld, keep);
+        FloatVector c51 = FloatVector.fromArray(SPECIES, c, di + 5 * ld + L, keep);
+        FloatVector c60 = FloatVector.fromArray(SPECIES, c, di + 6 * ld, keep);
+        FloatVector c61 = FloatVector.fromArray(SPECIES, c, di + 6 * ld + L, keep);
+        FloatVector c70 = FloatVector.fromArray(SPECIES, c, di + 7 * ld, keep);
+        FloatVector c71 = FloatVector.fromArray(SPECIES, c, di + 7 * ld + L, keep);
         for (int p = 0; p < kc; p++) {
             int ap = ai + p * ac;
             int bp = bi + p * bs;
@@ -339,44 +363,33 @@ public final class VectorKernels implements Kernels {
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
-        c00.intoArray(t, 0);
-        c01.intoArray(t, L);
-        c10.intoArray(t, NR);
-        c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR);
-        c21.intoArray(t, 2 * NR + L);
-        c30.intoArray(t, 3 * NR);
-        c31.intoArray(t, 3 * NR + L);
-        c40.intoArray(t, 4 * NR);
-        c41.intoArray(t, 4 * NR + L);
-        c50.intoArray(t, 5 * NR);
-        c51.intoArray(t, 5 * NR + L);
-        c60.intoArray(t, 6 * NR);
-        c61.intoArray(t, 6 * NR + L);
-        c70.intoArray(t, 7 * NR);
-        c71.intoArray(t, 7 * NR + L);
+        c00.intoArray(c, di);
+        c01.intoArray(c, di + L);
+        c10.intoArray(c, di + ld);
+        c11.intoArray(c, di + ld + L);
+        c20.intoArray(c, di + 2 * ld);
+        c21.intoArray(c, di + 2 * ld + L);
+        c30.intoArray(c, di + 3 * ld);
+        c31.intoArray(c, di + 3 * ld + L);
+        c40.intoArray(c, di + 4 * ld);
+        c41.intoArray(c, di + 4 * ld + L);
+        c50.intoArray(c, di + 5 * ld);
+        c51.intoArray(c, di + 5 * ld + L);
+        c60.intoArray(c, di + 6 * ld);
+        c61.intoArray(c, di + 6 * ld + L);
+        c70.intoArray(c, di + 7 * ld);
+        c71.intoArray(c, di + 7 * ld + L);
     }
 
     /**
-     * C(r, j) = t[r * NR + j] (or C(r, j) + t[r * NR + j] when add) for the rows×cols corner of a
-     * tile, C(r, j) at {@code c[ci + r * crs + j * ccs]}.
+     * dst(r, j) = src(r, j) for the rows×cols corner of a tile, element (r, j) of a matrix at
+     * {@code off + r * rowStride + j * colStride}.
      */
-    private static void writeTile(float[] t, float[] c, int ci, int crs, int ccs, int rows, int cols, boolean add) {
-        int vectorCols = ccs == 1 ? cols / L * L : 0;
+    private static void copyTile(float[] src, int s, int srs, int scs, float[] dst, int d, int drs, int dcs,
+                                 int rows, int cols) {
         for (int r = 0; r < rows; r++) {
-            int row = ci + r * crs;
-            int j = 0;
-            for (; j < vectorCols; j += L) {
-                FloatVector v = FloatVector.fromArray(SPECIES, t, r * NR + j);
-                if (add) {
-                    v = v.add(FloatVector.fromArray(SPECIES, c, row + j));
-                }
-                v.intoArray(c, row + j);
-            }
-            for (; j < cols; j++) {
-                float s = t[r * NR + j];
-                int at = row + j * ccs;
-                c[at] = add ? c[at] + s : s;
+            for (int j = 0; j < cols; j++) {
+                dst[d + r * drs + j * dcs] = src[s + r * srs + j * scs];
             }
         }
     }

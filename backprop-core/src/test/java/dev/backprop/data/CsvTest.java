@@ -113,7 +113,8 @@ class CsvTest {
     @Test
     void raggedRows() throws IOException {
         Path fewer = csv("fewer.csv", "a,b,label\n1,2,x\n3,y\n");
-        assertError(fewer, () -> Csv.classification(fewer, "label"), 3, null, "expected 3 fields as in the header, found 2");
+        assertError(fewer, () -> Csv.classification(fewer, "label"), 3, null,
+                "expected 3 fields as in the header, found 2");
         // the line number counts the line breaks inside quoted fields
         Path more = csv("more.csv", "a,b,label\n1,2,\"x\ny\"\n3,4,z,5\n");
         assertError(more, () -> Csv.classification(more, "label"), 4, null, "found 4");
@@ -148,11 +149,14 @@ class CsvTest {
     @Test
     void brokenQuoting() throws IOException {
         Path open = csv("open.csv", "a,label\n1,\"never closed\n2,x\n");
-        assertError(open, () -> Csv.classification(open, "label"), 2, null, "field 2 (\"label\") opened on line 2 is never closed");
+        assertError(open, () -> Csv.classification(open, "label"), 2, null,
+                "field 2 (\"label\") opened on line 2 is never closed");
         Path inside = csv("inside.csv", "a,label\n1,ab\"c\"\n");
-        assertError(inside, () -> Csv.classification(inside, "label"), 2, null, "a quote inside unquoted field 2 (\"label\")");
+        assertError(inside, () -> Csv.classification(inside, "label"), 2, null,
+                "a quote inside unquoted field 2 (\"label\")");
         Path after = csv("after.csv", "a,label\n1,\"ab\"c\n");
-        assertError(after, () -> Csv.classification(after, "label"), 2, null, "after the closing quote of field 2 (\"label\")");
+        assertError(after, () -> Csv.classification(after, "label"), 2, null,
+                "after the closing quote of field 2 (\"label\")");
     }
 
     @Test
@@ -164,7 +168,8 @@ class CsvTest {
         Path dup = csv("dup.csv", "a,a,label\n1,2,x\n");
         assertError(dup, () -> Csv.classification(dup, "label"), 1, null, "names column \"a\" twice");
         Path p = csv("cols.csv", "a,b\n1,2\n");
-        assertError(p, () -> Csv.classification(p, "label"), 1, null, "no column named \"label\"; the columns are \"a\", \"b\"");
+        assertError(p, () -> Csv.classification(p, "label"), 1, null,
+                "no column named \"label\"; the columns are \"a\", \"b\"");
         Path only = csv("only.csv", "label\nx\n");
         assertError(only, () -> Csv.classification(only, "label"), 1, null, "no feature columns");
     }
@@ -192,7 +197,8 @@ class CsvTest {
         Path unseen = csv("unseen.csv", "sepal_length,sepal_width,species,petal_length\n"
                 + "5.0,3.0,virginica,5.5\n6.0,2.9,rosa,1.5\n");
         assertError(unseen, () -> Csv.readLike(unseen, train), 3, "species",
-                "label \"rosa\" is not one of the 3 classes of the training data: \"setosa\", \"versicolor\", \"virginica\"");
+                "label \"rosa\" is not one of the 3 classes of the training data: \"setosa\", \"versicolor\","
+                        + " \"virginica\"");
 
         Path reordered = csv("reordered.csv", "sepal_width,sepal_length,species,petal_length\n3,5,setosa,1\n");
         assertError(reordered, () -> Csv.readLike(reordered, train), 1, null,

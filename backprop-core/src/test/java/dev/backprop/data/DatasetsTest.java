@@ -50,14 +50,16 @@ class DatasetsTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = i;
         }
-        TensorDataset images = new TensorDataset(Tensor.of(x, 5, 2, 3), Tensor.of(new float[] {0, .1f, .2f, .3f, .4f}, 5));
+        TensorDataset images = new TensorDataset(Tensor.of(x, 5, 2, 3),
+                Tensor.of(new float[] {0, .1f, .2f, .3f, .4f}, 5));
         assertArrayEquals(new int[] {2, 3}, images.inputShape());
         Batch b = images.get(new int[] {4, 0});
         assertArrayEquals(new int[] {2, 2, 3}, b.inputs().shape());
         assertEquals(24f, b.inputs().get(0, 0, 0));
         assertArrayEquals(new float[] {.4f, 0}, b.targets().toFloatArray());
 
-        TensorDataset bytes = new TensorDataset(Tensor.ofBytes(new byte[] {1, 2, 3, 4}, 2, 2), Tensor.ofLongs(new long[] {0, 1}, 2));
+        TensorDataset bytes = new TensorDataset(Tensor.ofBytes(new byte[] {1, 2, 3, 4}, 2, 2),
+                Tensor.ofLongs(new long[] {0, 1}, 2));
         assertEquals(DType.UINT8, bytes.get(new int[] {1}).inputs().dtype());
         assertArrayEquals(new byte[] {3, 4}, bytes.get(new int[] {1}).inputs().toByteArray());
     }

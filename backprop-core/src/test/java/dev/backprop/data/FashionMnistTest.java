@@ -108,9 +108,10 @@ class FashionMnistTest {
         assertTrue(e.getMessage().contains("is 10, expected a class index in 0..9"), e.getMessage());
     }
 
-    /** Writes {prefix}-images/labels files (gzipped) with n images and m labels; the last label is {@code lastLabel}. */
+    /** Writes gzipped {prefix}-images/labels files with the given counts; the last label is {@code lastLabel}. */
     static void writeSplit(Path dir, String prefix, int images, int labels, int lastLabel) {
-        Idx.write(dir.resolve(prefix + "-images-idx3-ubyte.gz"), Tensor.ofBytes(new byte[images * 784], images, 28, 28));
+        Idx.write(dir.resolve(prefix + "-images-idx3-ubyte.gz"),
+                Tensor.ofBytes(new byte[images * 784], images, 28, 28));
         long[] l = new long[labels];
         for (int i = 0; i < labels; i++) {
             l[i] = i % 10;

@@ -27,7 +27,8 @@ class ImageAugmentTest {
     @Test
     void flipMirrorsSomeImagesAndLeavesTheOthers() {
         Tensor in = images(64);
-        Tensor out = ImageAugment.randomHorizontalFlip().apply(Batch.of(in, Tensor.zeros(64)), new Generator(1)).inputs();
+        Tensor out = ImageAugment.randomHorizontalFlip()
+                .apply(Batch.of(in, Tensor.zeros(64)), new Generator(1)).inputs();
         int flipped = 0;
         for (int i = 0; i < 64; i++) {
             boolean same = true;
@@ -108,7 +109,8 @@ class ImageAugmentTest {
     @Test
     void inALoaderTheAugmentationDependsOnlyOnSeedAndPosition() {
         TensorDataset d = new TensorDataset(images(20), Tensor.ofLongs(new long[20], 20));
-        DataLoader a = DataLoader.builder(d).batchSize(4).shuffle(true).seed(3).transform(ImageAugment.randomCropFlip(2)).build();
+        DataLoader a = DataLoader.builder(d).batchSize(4).shuffle(true).seed(3)
+                .transform(ImageAugment.randomCropFlip(2)).build();
         DataLoader b = DataLoader.builder(d).batchSize(4).shuffle(true).seed(3).prefetch(0)
                 .transform(ImageAugment.randomCropFlip(2)).build();
         for (Batch x : a.epoch(1)) {
