@@ -3,9 +3,14 @@ package dev.backprop.data;
 import dev.backprop.tensor.Tensor;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -139,6 +144,12 @@ public final class Csv {
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         try (Reader reader = new BufferedReader(new InputStreamReader(Files.newInputStream(file), decoder), 1 << 16)) {
             return read(reader, source, labelRef, task, like);
+        } catch (CharacterCodingException e) {
+            // the reader decodes ahead of the parser, so find the exact place by a second pass
+            long[] at = invalidUtf8(file);
+            String where = at == null ? "" : " at byte offset " + at[0];
+            throw new DataException(source, at == null ? 0 : at[1], null, "not valid UTF-8" + where
+                    + "; save the file as UTF-8", e);
         } catch (NoSuchFileException e) {
             throw new DataException(source, "no such file", e);
         } catch (IOException e) {
@@ -146,7 +157,8 @@ public final class Csv {
         }
     }
 
-    static Table read(Reader reader, String source, ColumnRef labelRef, Task task, Table like) throws IOException {
+    private static Table read(Reader reader, String source, ColumnRef labelRef, Task task, Table like)
+            throws IOException {
         RecordReader records = new RecordReader(reader, source);
         List<String> header = records.next();
         if (header == null) {
@@ -240,6 +252,45 @@ public final class Csv {
         }
         return new Table(new TensorDataset(x, Tensor.ofLongs(Arrays.copyOf(classIds, rows), rows)), featureNames,
                 labelName, task, classes);
+    }
+
+    /** The byte offset and line of the first invalid UTF-8 sequence in a file, or {@code null}. */
+    private static long[] invalidUtf8(Path file) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        CharBuffer out = CharBuffer.allocate(1 << 16);
+        long offset = 0;
+        long line = 1;
+        try (InputStream stream = Files.newInputStream(file)) {
+            boolean eof = false;
+            while (!eof) {
+                int n = stream.read(in.array(), in.position(), in.remaining());
+                eof = n < 0;
+                in.position(in.position() + Math.max(n, 0));
+                in.flip();
+                while (true) {
+                    int start = in.position();
+                    CoderResult r = decoder.decode(in, out, eof);
+                    for (int i = start; i < in.position(); i++) {
+                        line += in.get(i) == '\n' ? 1 : 0;
+                    }
+                    offset += in.position() - start;
+                    if (r.isError()) {
+                        return new long[] {offset, line};
+                    }
+                    out.clear();
+                    if (!r.isOverflow()) {
+                        break;
+                    }
+                }
+                in.compact();
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return null;
     }
 
     private static int labelColumn(ColumnRef ref, List<String> header, Map<String, Integer> byName, String source) {
@@ -378,18 +429,14 @@ public final class Csv {
                 pushedBack = NONE;
                 return c;
             }
-            try {
-                int c = in.read();
-                if (!started) {
-                    started = true;
-                    if (c == '\uFEFF') {
-                        c = in.read();
-                    }
+            int c = in.read(); // invalid UTF-8 throws CharacterCodingException, located by Csv.read(Path, ...)
+            if (!started) {
+                started = true;
+                if (c == '\uFEFF') {
+                    c = in.read();
                 }
-                return c;
-            } catch (CharacterCodingException e) {
-                throw new DataException(source, line, null, "not valid UTF-8 (" + e + "); save the file as UTF-8", e);
             }
+            return c;
         }
 
         /** Consumes a line break whose first character {@code c} was just read. */

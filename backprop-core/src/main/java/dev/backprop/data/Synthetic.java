@@ -102,15 +102,15 @@ public final class Synthetic {
         double noise = 0.02 + 0.1 * gen.nextDouble();
         double rampAngle = 2 * Math.PI * gen.nextDouble();
         double ramp = 0.12 * gen.nextDouble() / SIZE; // brightness change per pixel
-        double rampX = ramp * Math.cos(rampAngle);
-        double rampY = ramp * Math.sin(rampAngle);
+        double rampX = ramp * StrictMath.cos(rampAngle);
+        double rampY = ramp * StrictMath.sin(rampAngle);
 
         Placed placed = shape(label, gen);
         double margin = Math.max(0, SIZE / 2.0 - placed.extent - 1);
         double cx = SIZE / 2.0 + (2 * gen.nextDouble() - 1) * margin;
         double cy = SIZE / 2.0 + (2 * gen.nextDouble() - 1) * margin;
-        double cos = Math.cos(placed.angle);
-        double sin = Math.sin(placed.angle);
+        double cos = StrictMath.cos(placed.angle); // StrictMath: the same bits on every platform
+        double sin = StrictMath.sin(placed.angle);
 
         for (int y = 0; y < SIZE; y++) {
             for (int x = 0; x < SIZE; x++) {
@@ -152,7 +152,7 @@ public final class Synthetic {
         return switch (label) {
             case 0 -> { // disk
                 double r = uniform(gen, 4.5, 10);
-                yield new Placed((x, y) -> Math.hypot(x, y) - r, 0, r);
+                yield new Placed((x, y) -> Math.sqrt(x * x + y * y) - r, 0, r);
             }
             case 1 -> { // square outline
                 double h = uniform(gen, 5, 10.5);
@@ -163,8 +163,8 @@ public final class Synthetic {
             case 2 -> { // filled equilateral triangle, incircle radius r, pointing up or down
                 double r = uniform(gen, 3.5, 6);
                 double flip = gen.nextDouble() < 0.5 ? 1 : -1;
-                double c = Math.cos(Math.PI / 6);
-                double s = Math.sin(Math.PI / 6);
+                double c = Math.sqrt(3) / 2; // cos 30 degrees
+                double s = 0.5; // sin 30 degrees
                 yield new Placed((x, y) -> {
                     double yy = flip * y; // image y grows downwards: edge normals down, up-right, up-left
                     return Math.max(yy, Math.max(c * x - s * yy, -c * x - s * yy)) - r;
@@ -197,7 +197,7 @@ public final class Synthetic {
             case 7 -> { // ring
                 double r = uniform(gen, 6, 11);
                 double t = uniform(gen, 1.3, 2.8);
-                yield new Placed((x, y) -> Math.abs(Math.hypot(x, y) - r) - t / 2, 0, r + t / 2);
+                yield new Placed((x, y) -> Math.abs(Math.sqrt(x * x + y * y) - r) - t / 2, 0, r + t / 2);
             }
             case 8 -> { // dot grid
                 double period = uniform(gen, 4, 6.5);
@@ -209,7 +209,9 @@ public final class Synthetic {
                 yield new Placed((x, y) -> {
                     double u = (x - phaseX) / period;
                     double v = (y - phaseY) / period;
-                    return Math.hypot(u - Math.rint(u), v - Math.rint(v)) * period - radius;
+                    double fx = u - Math.rint(u);
+                    double fy = v - Math.rint(v);
+                    return Math.sqrt(fx * fx + fy * fy) * period - radius;
                 }, degrees(uniform(gen, -10, 10)), Math.max(hx, hy), hx, hy);
             }
             default -> throw new IllegalArgumentException("Synthetic: no class " + label);

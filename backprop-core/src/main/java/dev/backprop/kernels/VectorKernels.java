@@ -87,6 +87,11 @@ public final class VectorKernels implements Kernels {
         return null;
     }
 
+    /** Whether {@link Path#DOT} exists here: its reduction is written for 16 lanes (AVX-512). */
+    static boolean dotPathAvailable() {
+        return LANES16;
+    }
+
     @Override
     public String name() {
         return "vector (" + SPECIES.vectorBitSize() + "-bit)";
@@ -130,7 +135,8 @@ public final class VectorKernels implements Kernels {
                     packB(n, m, k, ars), false);
             case DOT -> {
                 if (acs != 1 || brs != 1 || !LANES16) {
-                    throw new IllegalArgumentException("the dot path needs contiguous rows of A and columns of B");
+                    throw new IllegalArgumentException("the dot path needs 16 lanes, and contiguous rows of A and "
+                            + "columns of B");
                 }
                 yield new Problem(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, 1, m, n, k, accumulate,
                         false, true);

@@ -93,7 +93,7 @@ public final class Generator {
     public double nextGaussian() {
         double u1 = 1.0 - nextDouble(); // (0, 1]: log never sees 0
         double u2 = nextDouble();
-        return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2);
+        return StrictMath.sqrt(-2.0 * StrictMath.log(u1)) * StrictMath.cos(2.0 * Math.PI * u2); // StrictMath: same bits on every JVM
     }
 
     /** A copy of the internal state, for checkpoints. */

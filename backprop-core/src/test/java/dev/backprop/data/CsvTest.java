@@ -177,9 +177,23 @@ class CsvTest {
     @Test
     void invalidUtf8AndMissingFiles() throws IOException {
         Path p = dir.resolve("latin1.csv");
-        Files.write(p, new byte[] {'a', ',', 'l', '\n', '1', ',', (byte) 0xE9, '\n'});
-        DataException e = assertThrows(DataException.class, () -> Csv.classification(p, "l"));
-        assertTrue(e.getMessage().contains(p.toString()) && e.getMessage().contains("not valid UTF-8"), e.getMessage());
+        Files.write(p, new byte[] {'a', ',', 'l', '\n', '1', ',', 'x', '\n', '2', ',', (byte) 0xE9, '\n'});
+        assertError(p, () -> Csv.classification(p, "l"), 3, null, "not valid UTF-8 at byte offset 10");
+        // far into a file, after the reader has decoded ahead
+        StringBuilder sb = new StringBuilder("a,l\n");
+        for (int i = 0; i < 20000; i++) {
+            sb.append(i).append(",x\n");
+        }
+        byte[] head = sb.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = java.util.Arrays.copyOf(head, head.length + 4);
+        bytes[head.length] = '7';
+        bytes[head.length + 1] = ',';
+        bytes[head.length + 2] = (byte) 0xFF;
+        bytes[head.length + 3] = '\n';
+        Path far = dir.resolve("far.csv");
+        Files.write(far, bytes);
+        assertError(far, () -> Csv.classification(far, "l"), 20002, null,
+                "not valid UTF-8 at byte offset " + (head.length + 2));
         Path missing = dir.resolve("missing.csv");
         DataException m = assertThrows(DataException.class, () -> Csv.regression(missing, 0));
         assertTrue(m.getMessage().contains(missing + ": no such file"), m.getMessage());

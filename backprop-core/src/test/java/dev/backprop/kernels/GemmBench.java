@@ -14,11 +14,12 @@ import java.util.Random;
  * <pre>
  * mvn -q -B test-compile -pl backprop-core
  * java --add-modules jdk.incubator.vector \
- *      -cp backprop-core/target/classes:backprop-core/target/test-classes:$HOME/.m2/repository/org/slf4j/slf4j-api/2.0.16/slf4j-api-2.0.16.jar \
- *      dev.backprop.kernels.GemmBench [--quick] [--no-scalar] [shape-name ...]
+ *      -cp backprop-core/target/classes:backprop-core/target/test-classes:$SLF4J_API_JAR \
+ *      dev.backprop.kernels.GemmBench [--quick] [--no-scalar] [part-of-a-shape-name ...]
  * </pre>
  *
- * Timings on a shared 2-core machine drift between runs: compare columns of one run.
+ * with {@code $SLF4J_API_JAR} the slf4j-api jar in ~/.m2. Timings on a shared 2-core machine
+ * drift between runs (and "vector 2t" needs the second core idle): compare columns of one run.
  */
 public final class GemmBench {
 
