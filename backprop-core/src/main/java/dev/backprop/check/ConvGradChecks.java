@@ -112,22 +112,10 @@ public final class ConvGradChecks {
     }
 
     private static Tensor normal(Generator g, int... shape) {
-        return Tensor.randn(g, shape).requiresGrad(true);
+        return OpGradChecks.normal(g, shape);
     }
 
-    /** A shuffled grid spaced 0.1 apart: no two values of a max window within the check's step of each other. */
     private static Tensor grid(Generator g, int... shape) {
-        int n = Shape.numel(shape);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = -0.05f * n + 0.1f * i + 0.025f;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = g.nextInt(i + 1);
-            float t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-        }
-        return Tensor.of(v, shape).requiresGrad(true);
+        return OpGradChecks.grid(g, shape);
     }
 }

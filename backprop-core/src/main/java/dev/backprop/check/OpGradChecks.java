@@ -126,7 +126,7 @@ public final class OpGradChecks {
         return GradCheckCase.ofFunction(name, f, inputs);
     }
 
-    private static Tensor normal(Generator g, int... shape) {
+    static Tensor normal(Generator g, int... shape) {
         return Tensor.randn(g, shape).requiresGrad(true);
     }
 
@@ -145,7 +145,7 @@ public final class OpGradChecks {
     }
 
     /** A shuffled grid -1.05, -0.95, ... spaced 0.1 apart: no two values, and no value and a bound, closer than 0.05. */
-    private static Tensor grid(Generator g, int... shape) {
+    static Tensor grid(Generator g, int... shape) {
         int n = Shape.numel(shape);
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {

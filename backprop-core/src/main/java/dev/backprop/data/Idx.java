@@ -1,5 +1,6 @@
 package dev.backprop.data;
 
+import dev.backprop.io.AtomicFiles;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Tensor;
 import java.io.BufferedInputStream;
@@ -7,15 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.zip.GZIPInputStream;
@@ -406,27 +404,15 @@ public final class Idx {
      */
     public static void write(Path file, Tensor tensor, Type type) {
         byte[] bytes = toBytes(tensor, type);
-        Path dir = file.toAbsolutePath().getParent();
         try {
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            try {
-                try (OutputStream out = Files.newOutputStream(tmp)) {
-                    if (file.getFileName().toString().endsWith(".gz")) {
-                        try (GZIPOutputStream gz = new GZIPOutputStream(out, 1 << 16)) {
-                            gz.write(bytes);
-                        }
-                    } else {
-                        out.write(bytes);
-                    }
+            if (file.getFileName().toString().endsWith(".gz")) {
+                ByteArrayOutputStream buf = new ByteArrayOutputStream(bytes.length / 2 + 64);
+                try (GZIPOutputStream gz = new GZIPOutputStream(buf, 1 << 16)) {
+                    gz.write(bytes);
                 }
-                try {
-                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
+                bytes = buf.toByteArray();
             }
+            AtomicFiles.write(file, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write IDX file " + file + ": " + e.getMessage(), e);
         }
