@@ -118,7 +118,7 @@ final class Recipes {
             public String description() {
                 return "better CNN: W2 with batch norm and dropout, random crop + flip, AdamW with one-cycle schedule";
             }
-            public int defaultEpochs() { return 15; }
+            public int defaultEpochs() { return 12; }
             public int defaultBatchSize() { return 128; }
             public double defaultLr() { return 3e-3; }
             public boolean images() { return true; }
