@@ -2,7 +2,6 @@ package dev.backprop.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -75,6 +74,8 @@ public final class VectorKernels implements Kernels {
     /** Lane indices for {@code selectFrom}: the 16×16 transpose and the 16-way butterfly reduction. */
     private static final float[] TRANSPOSE_INDEX = butterflyIndex(false);
     private static final float[] REDUCE_INDEX = butterflyIndex(true);
+    /** Where a tile that overwrites C starts its accumulators. */
+    private static final float[] ZEROS = new float[NR];
 
     /**
      * Why these kernels would not pay off here, or null. Touching {@link #SPECIES} initialises the
@@ -315,30 +316,32 @@ public final class VectorKernels implements Kernels {
      * A(r, p) at {@code a[ai + r * as + p * ac]}, B(p, j) at {@code b[bi + p * bs + j]} and C(r, j)
      * at {@code c[di + r * ld + j]}, all of them readable for the whole tile.
      *
-     * <p>The accumulators start from C (a load masked off entirely when not adding, so whatever C
-     * held is ignored), which makes each element one FMA chain over all of k. Choosing between two
-     * vector values here (such as {@code v = add ? v.add(...) : v}) would make C2 box the
-     * accumulators, ten times slower; the all-or-nothing mask avoids any such choice.
+     * <p>The accumulators start from C, or from a row of zeros when not adding (whatever C held is
+     * then ignored), which makes each element one FMA chain over all of k. The choice is made on
+     * the array and index to load from, never between two vector values: a choice such as
+     * {@code v = add ? v.add(...) : v} makes C2 box the accumulators, ten times slower.
      */
     private static void tile(int kc, float[] a, int ai, int as, int ac, float[] b, int bi, int bs,
                              float[] c, int di, int ld, boolean add) {
-        VectorMask<Float> keep = SPECIES.maskAll(add);
-        FloatVector c00 = FloatVector.fromArray(SPECIES, c, di, keep);
-        FloatVector c01 = FloatVector.fromArray(SPECIES, c, di + L, keep);
-        FloatVector c10 = FloatVector.fromArray(SPECIES, c, di + ld, keep);
-        FloatVector c11 = FloatVector.fromArray(SPECIES, c, di + ld + L, keep);
-        FloatVector c20 = FloatVector.fromArray(SPECIES, c, di + 2 * ld, keep);
-        FloatVector c21 = FloatVector.fromArray(SPECIES, c, di + 2 * ld + L, keep);
-        FloatVector c30 = FloatVector.fromArray(SPECIES, c, di + 3 * ld, keep);
-        FloatVector c31 = FloatVector.fromArray(SPECIES, c, di + 3 * ld + L, keep);
-        FloatVector c40 = FloatVector.fromArray(SPECIES, c, di + 4 * ld, keep);
-        FloatVector c41 = FloatVector.fromArray(SPECIES, c, di + 4 * ld + L, keep);
-        FloatVector c50 = FloatVector.fromArray(SPECIES, c, di + 5 * ld, keep);
-        FloatVector c51 = FloatVector.fromArray(SPECIES, c, di + 5 * ld + L, keep);
-        FloatVector c60 = FloatVector.fromArray(SPECIES, c, di + 6 * ld, keep);
-        FloatVector c61 = FloatVector.fromArray(SPECIES, c, di + 6 * ld + L, keep);
-        FloatVector c70 = FloatVector.fromArray(SPECIES, c, di + 7 * ld, keep);
-        FloatVector c71 = FloatVector.fromArray(SPECIES, c, di + 7 * ld + L, keep);
+        float[] from = add ? c : ZEROS;
+        int fi = add ? di : 0;
+        int fld = add ? ld : 0;
+        FloatVector c00 = FloatVector.fromArray(SPECIES, from, fi);
+        FloatVector c01 = FloatVector.fromArray(SPECIES, from, fi + L);
+        FloatVector c10 = FloatVector.fromArray(SPECIES, from, fi + fld);
+        FloatVector c11 = FloatVector.fromArray(SPECIES, from, fi + fld + L);
+        FloatVector c20 = FloatVector.fromArray(SPECIES, from, fi + 2 * fld);
+        FloatVector c21 = FloatVector.fromArray(SPECIES, from, fi + 2 * fld + L);
+        FloatVector c30 = FloatVector.fromArray(SPECIES, from, fi + 3 * fld);
+        FloatVector c31 = FloatVector.fromArray(SPECIES, from, fi + 3 * fld + L);
+        FloatVector c40 = FloatVector.fromArray(SPECIES, from, fi + 4 * fld);
+        FloatVector c41 = FloatVector.fromArray(SPECIES, from, fi + 4 * fld + L);
+        FloatVector c50 = FloatVector.fromArray(SPECIES, from, fi + 5 * fld);
+        FloatVector c51 = FloatVector.fromArray(SPECIES, from, fi + 5 * fld + L);
+        FloatVector c60 = FloatVector.fromArray(SPECIES, from, fi + 6 * fld);
+        FloatVector c61 = FloatVector.fromArray(SPECIES, from, fi + 6 * fld + L);
+        FloatVector c70 = FloatVector.fromArray(SPECIES, from, fi + 7 * fld);
+        FloatVector c71 = FloatVector.fromArray(SPECIES, from, fi + 7 * fld + L);
         for (int p = 0; p < kc; p++) {
             int ap = ai + p * ac;
             int bp = bi + p * bs;
