@@ -29,12 +29,12 @@ public final class AdaptiveAvgPool2d extends Module {
 
     @Override
     protected Tensor compute(Tensor input) {
-        checkInput(input.dim() == 3 || input.dim() == 4, Conv2d.expected(0, -1, "H, W"), input);
-        return Conv2d.reported(this, () -> Pool.adaptiveAvgPool2d(input, outH, outW));
+        checkInput(input.dim() == 3 || input.dim() == 4, ConvNd.expected(0, -1, "H, W"), input);
+        return ConvNd.reported(this, () -> Pool.adaptiveAvgPool2d(input, outH, outW));
     }
 
     @Override
     protected String extraRepr() {
-        return "output_size=" + Conv2d.size(new int[] {outH, outW});
+        return "output_size=" + ConvNd.size(new int[] {outH, outW});
     }
 }

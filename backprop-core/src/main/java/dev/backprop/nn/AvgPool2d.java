@@ -39,9 +39,9 @@ public final class AvgPool2d extends Module {
      */
     public AvgPool2d(int[] kernelSize, int[] stride, int[] padding, boolean ceilMode, boolean countIncludePad,
             int divisorOverride) {
-        this.kernelSize = Conv2d.pair(kernelSize, "kernel_size");
-        this.stride = stride == null ? this.kernelSize.clone() : Conv2d.pair(stride, "stride");
-        this.padding = Conv2d.pair(padding, "padding");
+        this.kernelSize = ConvNd.pair(kernelSize, "kernel_size");
+        this.stride = stride == null ? this.kernelSize.clone() : ConvNd.pair(stride, "stride");
+        this.padding = ConvNd.pair(padding, "padding");
         this.ceilMode = ceilMode;
         this.countIncludePad = countIncludePad;
         this.divisorOverride = divisorOverride;
@@ -57,14 +57,14 @@ public final class AvgPool2d extends Module {
 
     @Override
     protected Tensor compute(Tensor input) {
-        checkInput(input.dim() == 3 || input.dim() == 4, Conv2d.expected(0, -1, "H, W"), input);
-        return Conv2d.reported(this, () -> Pool.avgPool2d(input, kernelSize, stride, padding, ceilMode,
+        checkInput(input.dim() == 3 || input.dim() == 4, ConvNd.expected(0, -1, "H, W"), input);
+        return ConvNd.reported(this, () -> Pool.avgPool2d(input, kernelSize, stride, padding, ceilMode,
                 countIncludePad, divisorOverride));
     }
 
     @Override
     protected String extraRepr() {
-        return "kernel_size=" + Conv2d.size(kernelSize) + ", stride=" + Conv2d.size(stride) + ", padding="
-                + Conv2d.size(padding);
+        return "kernel_size=" + ConvNd.size(kernelSize) + ", stride=" + ConvNd.size(stride) + ", padding="
+                + ConvNd.size(padding);
     }
 }

@@ -128,6 +128,20 @@ public final class Init {
         return kaimingNormal(t, 0, FanMode.FAN_IN, Nonlinearity.LEAKY_RELU, Generator.defaultGenerator());
     }
 
+    /**
+     * PyTorch's default for {@code nn.Linear} and the convolutions ({@code reset_parameters}):
+     * kaiming uniform with a = sqrt(5) for the weight, which is U(±1/sqrt(fan_in)), and
+     * U(±1/sqrt(fan_in)) for the bias (may be null), fan_in from the weight's shape.
+     */
+    public static void linearDefault(Tensor weight, Tensor bias, Generator gen) {
+        kaimingUniform(weight, Math.sqrt(5), FanMode.FAN_IN, Nonlinearity.LEAKY_RELU, gen);
+        if (bias != null) {
+            int fanIn = fans(weight)[0];
+            double bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+            uniform(bias, -bound, bound, gen);
+        }
+    }
+
     private static int fan(Tensor t, FanMode mode) {
         int[] f = fans(t);
         int fan = mode == FanMode.FAN_IN ? f[0] : f[1];

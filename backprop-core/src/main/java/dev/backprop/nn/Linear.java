@@ -30,12 +30,7 @@ public class Linear extends Module {
 
     /** PyTorch's default initialisation. */
     public void resetParameters() {
-        Init.kaimingUniform(weight, Math.sqrt(5), Init.FanMode.FAN_IN, Init.Nonlinearity.LEAKY_RELU,
-                dev.backprop.tensor.Generator.defaultGenerator());
-        if (bias != null) {
-            double bound = 1 / Math.sqrt(inFeatures);
-            Init.uniform(bias, -bound, bound);
-        }
+        Init.linearDefault(weight, bias, dev.backprop.tensor.Generator.defaultGenerator());
     }
 
     @Override

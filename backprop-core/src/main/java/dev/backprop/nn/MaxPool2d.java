@@ -34,10 +34,10 @@ public final class MaxPool2d extends Module {
 
     /** The general form: each size is {h, w} or one value for both; a null stride means the kernel size. */
     public MaxPool2d(int[] kernelSize, int[] stride, int[] padding, int[] dilation, boolean ceilMode) {
-        this.kernelSize = Conv2d.pair(kernelSize, "kernel_size");
-        this.stride = stride == null ? this.kernelSize.clone() : Conv2d.pair(stride, "stride");
-        this.padding = Conv2d.pair(padding, "padding");
-        this.dilation = Conv2d.pair(dilation, "dilation");
+        this.kernelSize = ConvNd.pair(kernelSize, "kernel_size");
+        this.stride = stride == null ? this.kernelSize.clone() : ConvNd.pair(stride, "stride");
+        this.padding = ConvNd.pair(padding, "padding");
+        this.dilation = ConvNd.pair(dilation, "dilation");
         this.ceilMode = ceilMode;
         for (int i = 0; i < 2; i++) {
             if (this.kernelSize[i] < 1 || this.stride[i] < 1 || this.dilation[i] < 1 || this.padding[i] < 0
@@ -50,14 +50,14 @@ public final class MaxPool2d extends Module {
 
     @Override
     protected Tensor compute(Tensor input) {
-        checkInput(input.dim() == 3 || input.dim() == 4, Conv2d.expected(0, -1, "H, W"), input);
-        return Conv2d.reported(this, () -> Pool.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode));
+        checkInput(input.dim() == 3 || input.dim() == 4, ConvNd.expected(0, -1, "H, W"), input);
+        return ConvNd.reported(this, () -> Pool.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode));
     }
 
     @Override
     protected String extraRepr() {
-        return "kernel_size=" + Conv2d.size(kernelSize) + ", stride=" + Conv2d.size(stride) + ", padding="
-                + Conv2d.size(padding) + ", dilation=" + Conv2d.size(dilation) + ", ceil_mode="
+        return "kernel_size=" + ConvNd.size(kernelSize) + ", stride=" + ConvNd.size(stride) + ", padding="
+                + ConvNd.size(padding) + ", dilation=" + ConvNd.size(dilation) + ", ceil_mode="
                 + (ceilMode ? "True" : "False");
     }
 }
