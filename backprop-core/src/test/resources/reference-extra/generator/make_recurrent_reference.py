@@ -12,7 +12,9 @@ import json, os, sys
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors_io import save
+# the same writer as the shared reference cases, kept once in ../../reference/generator
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "reference", "generator"))
+from safetensors_io import save  # noqa: E402
 
 torch.manual_seed(4321)
 OUT = sys.argv[1]
