@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import static dev.backprop.ops.ReferenceCases.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -75,16 +76,16 @@ class AttentionTest {
         });
         layer.loadStateDict(state); // strict: every PyTorch key is ours and vice versa
         Tensor out = forward.get();
-        TensorAssert.assertClose(c.name() + ": out", out, c.get("out"));
+        assertClose(c.name() + ": out", out, c.get("out"));
         out.backward(c.get("grad_out"));
-        TensorAssert.assertClose(c.name() + ": grad.in.x", x.grad(), c.get("grad.in.x"));
+        assertClose(c.name() + ": grad.in.x", x.grad(), c.get("grad.in.x"));
         Map<String, Tensor> params = layer.namedParameters();
         int checked = 0;
         for (Map.Entry<String, Tensor> e : c.tensors().entrySet()) {
             if (e.getKey().startsWith("grad.param.")) {
                 Tensor p = params.get(e.getKey().substring("grad.param.".length()));
                 assertNotNull(p, c.name() + ": no parameter for " + e.getKey());
-                TensorAssert.assertClose(c.name() + ": " + e.getKey(), p.grad(), e.getValue());
+                assertClose(c.name() + ": " + e.getKey(), p.grad(), e.getValue());
                 checked++;
             }
         }

@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import static dev.backprop.ops.ReferenceCases.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -88,16 +89,16 @@ class ConvPoolTest {
         layer.loadStateDict(state); // strict: the layer's parameters are exactly PyTorch's
         Tensor x = c.get("in.x").copy().requiresGrad(true);
         Tensor out = layer.forward(x);
-        TensorAssert.assertClose(c.name() + ": out", out, c.get("out"));
+        assertClose(c.name() + ": out", out, c.get("out"));
         out.backward(c.get("grad_out"));
-        TensorAssert.assertClose(c.name() + ": grad.in.x", x.grad(), c.get("grad.in.x"));
+        assertClose(c.name() + ": grad.in.x", x.grad(), c.get("grad.in.x"));
         Map<String, Tensor> params = layer.namedParameters();
         List<String> checked = new ArrayList<>();
         c.tensors().forEach((k, expected) -> {
             if (k.startsWith("grad.param.")) {
                 String name = k.substring("grad.param.".length());
                 assertNotNull(params.get(name), c.name() + ": the layer has no parameter " + name);
-                TensorAssert.assertClose(c.name() + ": " + k, params.get(name).grad(), expected);
+                assertClose(c.name() + ": " + k, params.get(name).grad(), expected);
                 checked.add(name);
             }
         });

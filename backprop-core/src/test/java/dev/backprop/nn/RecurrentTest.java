@@ -1,12 +1,12 @@
 package dev.backprop.nn;
 
+import static dev.backprop.ops.ReferenceCases.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.backprop.autograd.GradCheck;
 import dev.backprop.autograd.GradMode;
@@ -18,7 +18,6 @@ import dev.backprop.io.SafeTensors;
 import dev.backprop.ops.ReferenceCases;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
-import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +26,6 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +40,6 @@ import org.junit.jupiter.api.TestFactory;
  * PyTorch's parameter names and layouts, states, dropout, initialisation and error messages.
  */
 class RecurrentTest {
-    private static final double ATOL = 1e-5;
-    private static final double RTOL = 1e-4;
     private static final Set<String> RECURRENT_OPS = Set.of("rnn", "lstm", "gru");
 
     // ------------------------------------------------------------------ PyTorch reference cases
@@ -158,19 +154,6 @@ class RecurrentTest {
             throw new UncheckedIOException(e);
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    static void assertClose(String what, Tensor actual, Tensor expected) {
-        assertEquals(Shape.str(expected.shape()), Shape.str(actual.shape()), what + ": shape");
-        float[] a = actual.toFloatArray();
-        float[] b = expected.toFloatArray();
-        for (int i = 0; i < a.length; i++) {
-            double err = Math.abs((double) a[i] - b[i]);
-            if (!(err <= ATOL + RTOL * Math.abs(b[i]))) {
-                fail(what + " differs at flat index " + i + ": got " + a[i] + ", expected " + b[i] + " (|err| " + err
-                        + ")\n  got:      " + Arrays.toString(a) + "\n  expected: " + Arrays.toString(b));
-            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import static dev.backprop.ops.ReferenceCases.assertClose;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,10 +60,10 @@ class ReferenceLayersTest {
             x.requiresGrad(true);
         }
         Tensor out = layer.forward(x);
-        TensorAssert.assertClose(c.name() + ": out", out, c.get("out"));
+        assertClose(c.name() + ": out", out, c.get("out"));
         out.backward(c.get("grad_out"));
         if (c.tensors().containsKey("grad.in.x")) {
-            TensorAssert.assertClose(c.name() + ": grad.in.x", x.grad(), c.get("grad.in.x"));
+            assertClose(c.name() + ": grad.in.x", x.grad(), c.get("grad.in.x"));
         }
         Map<String, Tensor> params = layer.namedParameters();
         Map<String, Tensor> after = layer.stateDict();
@@ -70,11 +71,11 @@ class ReferenceLayersTest {
             if (k.startsWith("grad.param.")) {
                 Tensor p = params.get(k.substring("grad.param.".length()));
                 assertNotNull(p, c.name() + ": the layer has no parameter for " + k);
-                TensorAssert.assertClose(c.name() + ": " + k, p.grad(), expected);
+                assertClose(c.name() + ": " + k, p.grad(), expected);
             } else if (k.startsWith("buffer.")) {
                 Tensor b = after.get(k.substring("buffer.".length()));
                 assertNotNull(b, c.name() + ": the layer has no buffer for " + k);
-                TensorAssert.assertClose(c.name() + ": " + k + " after the step", b.toFloat(), expected.toFloat());
+                assertClose(c.name() + ": " + k + " after the step", b.toFloat(), expected.toFloat());
             }
         });
     }

@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import static dev.backprop.ops.ReferenceCases.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -94,7 +95,7 @@ class TorchInteropTest {
             model.loadStateDict(state); // strict: every PyTorch key maps onto a backprop parameter or buffer
             model.eval();
             Tensor out = GradMode.noGrad(() -> model.forward(input));
-            TensorAssert.assertClose(e.getKey() + " output", out, expected);
+            assertClose(e.getKey() + " output", out, expected);
         }
     }
 

@@ -73,4 +73,25 @@ public final class ReferenceCases {
             throw new IllegalStateException(e);
         }
     }
+
+    /** PyTorch's reference tolerance: |a - b| <= 1e-5 + 1e-4 |b| for every element. */
+    public static void assertClose(String what, Tensor actual, Tensor expected) {
+        org.junit.jupiter.api.Assertions.assertNotNull(actual, what + ": missing (no gradient reached it?)");
+        org.junit.jupiter.api.Assertions.assertEquals(dev.backprop.tensor.Shape.str(expected.shape()),
+                dev.backprop.tensor.Shape.str(actual.shape()), what + ": shape");
+        assertClose(what, actual.toFloatArray(), expected.toFloatArray());
+    }
+
+    /** {@link #assertClose(String, Tensor, Tensor)} on flat values. */
+    public static void assertClose(String what, float[] a, float[] b) {
+        org.junit.jupiter.api.Assertions.assertEquals(b.length, a.length, what + ": length");
+        for (int i = 0; i < a.length; i++) {
+            double err = Math.abs((double) a[i] - b[i]);
+            if (!(err <= 1e-5 + 1e-4 * Math.abs(b[i]))) {
+                org.junit.jupiter.api.Assertions.fail(what + " differs at flat index " + i + ": got " + a[i]
+                        + ", PyTorch " + b[i] + " (|err| " + err + ")\n  got:      " + java.util.Arrays.toString(a)
+                        + "\n  expected: " + java.util.Arrays.toString(b));
+            }
+        }
+    }
 }

@@ -1,17 +1,14 @@
 package dev.backprop.ops;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static dev.backprop.ops.ReferenceCases.assertClose;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.backprop.nn.F;
 import dev.backprop.nn.F.ClassLossOptions;
 import dev.backprop.tensor.DType;
-import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,8 +26,6 @@ import org.junit.jupiter.api.TestFactory;
  * the gradient of every input and parameter must satisfy |a - b| <= 1e-5 + 1e-4 |b|.
  */
 class ReferenceOpsTest {
-    private static final double ATOL = 1e-5;
-    private static final double RTOL = 1e-4;
 
     /** How to run each reference op with backprop's API; the case's tensors are the arguments. */
     private static final Map<String, Function<ReferenceCases.Case, Tensor>> OPS = new HashMap<>();
@@ -156,19 +151,6 @@ class ReferenceOpsTest {
             checked.add(leafName);
         }
         assertTrue(!checked.isEmpty(), c.name() + " has no gradient to compare");
-    }
-
-    static void assertClose(String what, Tensor actual, Tensor expected) {
-        assertEquals(Shape.str(expected.shape()), Shape.str(actual.shape()), what + ": shape");
-        float[] a = actual.toFloatArray();
-        float[] b = expected.toFloatArray();
-        for (int i = 0; i < a.length; i++) {
-            double err = Math.abs((double) a[i] - b[i]);
-            if (!(err <= ATOL + RTOL * Math.abs(b[i]))) {
-                fail(what + " differs at flat index " + i + ": got " + a[i] + ", PyTorch " + b[i] + " (|err| " + err
-                        + ")\n  got:      " + Arrays.toString(a) + "\n  expected: " + Arrays.toString(b));
-            }
-        }
     }
 
     private static boolean keepdim(ReferenceCases.Case c) {

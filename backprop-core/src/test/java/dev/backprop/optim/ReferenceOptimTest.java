@@ -1,8 +1,8 @@
 package dev.backprop.optim;
 
+import static dev.backprop.ops.ReferenceCases.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.backprop.ops.ReferenceCases;
 import dev.backprop.tensor.Tensor;
@@ -144,15 +144,4 @@ class ReferenceOptimTest {
         return v == null ? fallback : ((Number) v).doubleValue();
     }
 
-    static void assertClose(String what, float[] a, float[] b) {
-        assertEquals(b.length, a.length, what + ": length");
-        for (int i = 0; i < a.length; i++) {
-            double err = Math.abs((double) a[i] - b[i]);
-            if (!(err <= 1e-5 + 1e-4 * Math.abs(b[i]))) {
-                fail(what + " differs at " + i + ": got " + a[i] + ", PyTorch " + b[i] + "\n  got:      "
-                        + Arrays.toString(a) + "\n  expected: " + Arrays.toString(b));
-            }
-        }
-        assertTrue(a.length > 0);
-    }
 }
