@@ -126,6 +126,33 @@ final class KernelPool {
         }
     }
 
+    /** A range [from, to) of a split loop. */
+    @FunctionalInterface
+    interface Range {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over [0, n), split into one contiguous part per thread when there are at
+     * least {@code minPerPart} elements for each (part boundaries are multiples of 64). For
+     * elementwise work the split cannot change any result.
+     */
+    static void forRange(int n, int minPerPart, Range body) {
+        int parts = (int) Math.min(threads, n / (long) Math.max(1, minPerPart));
+        if (parts <= 1) {
+            body.run(0, n);
+            return;
+        }
+        int chunk = ((n + parts - 1) / parts + 63) & ~63;
+        run(parts, p -> {
+            int from = Math.min(n, p * chunk);
+            int to = Math.min(n, from + chunk);
+            if (from < to) {
+                body.run(from, to);
+            }
+        });
+    }
+
     /** A pool with at least {@code n} workers; grows (never shrinks) as the thread count is raised. */
     private static synchronized ExecutorService workers(int n) {
         if (workers == null || workerCount < n) {

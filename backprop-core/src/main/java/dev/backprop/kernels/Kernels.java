@@ -20,6 +20,22 @@ public interface Kernels {
               float[] b, int bOff, int ldb,
               float[] c, int cOff, int ldc, boolean accumulate);
 
+    /** {@code y[yOff + i] = op(x[xOff + i])} for i in [0, n); {@code p} and {@code q} are the function's parameters. */
+    void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /**
+     * {@code dx[dxOff + i] = dy[dyOff + i] · op'(x[xOff + i])} for i in [0, n), where {@code y} holds
+     * the forward values {@code op(x)} (some derivatives are cheaper from them).
+     */
+    void unaryBackward(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff,
+                       float[] dy, int dyOff, float[] dx, int dxOff, int n);
+
+    /**
+     * One Adam/AdamW update of {@code n} parameters {@code p[pOff..]} from gradients {@code g[gOff..]},
+     * with first and second moments {@code m[0..n)} and {@code v[0..n)} (see {@link AdamStep}).
+     */
+    void adam(AdamStep step, float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, int n);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

@@ -11,6 +11,22 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
+        ScalarElementwise.unary(op, p, q, x, xOff, y, yOff, n);
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff,
+                              float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+        ScalarElementwise.unaryBackward(op, p, q, x, xOff, y, yOff, dy, dyOff, dx, dxOff, n);
+    }
+
+    @Override
+    public void adam(AdamStep step, float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, int n) {
+        ScalarElementwise.adam(step, p, pOff, g, gOff, m, v, 0, n);
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb,

@@ -98,6 +98,28 @@ public final class VectorKernels implements Kernels {
         return "vector (" + SPECIES.vectorBitSize() + "-bit)";
     }
 
+    /** Elementwise calls below this many elements per thread stay on the calling thread. */
+    static final int ELEMENTWISE_PART = 1 << 15;
+
+    @Override
+    public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
+        KernelPool.forRange(n, ELEMENTWISE_PART,
+                (from, to) -> VectorElementwise.unary(op, p, q, x, xOff + from, y, yOff + from, to - from));
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff,
+                              float[] dy, int dyOff, float[] dx, int dxOff, int n) {
+        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.unaryBackward(op, p, q, x,
+                xOff + from, y, yOff + from, dy, dyOff + from, dx, dxOff + from, to - from));
+    }
+
+    @Override
+    public void adam(AdamStep step, float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, int n) {
+        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.adam(step, p, pOff + from, g,
+                gOff + from, m, v, from, to - from));
+    }
+
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda,

@@ -1,7 +1,9 @@
 package dev.backprop.ops;
 
 import dev.backprop.autograd.Node;
+import dev.backprop.kernels.Kernels;
 import dev.backprop.kernels.Special;
+import dev.backprop.kernels.UnaryOp;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Tensor;
 
@@ -15,72 +17,72 @@ public final class Unary extends Node {
     /** The functions; the doc line of each is its derivative formula. */
     public enum Fn {
         /** y = -x;  dx = -dy */
-        NEG("neg") {
+        NEG("neg", UnaryOp.NEG) {
             double f(double x, double p, double q) { return -x; }
             double df(double x, double y, double p, double q) { return -1; }
         },
         /** y = exp(x);  dx = dy * y */
-        EXP("exp") {
+        EXP("exp", UnaryOp.EXP) {
             double f(double x, double p, double q) { return Math.exp(x); }
             double df(double x, double y, double p, double q) { return y; }
         },
         /** y = ln(x);  dx = dy / x */
-        LOG("log") {
+        LOG("log", UnaryOp.LOG) {
             double f(double x, double p, double q) { return Math.log(x); }
             double df(double x, double y, double p, double q) { return 1 / x; }
         },
         /** y = sqrt(x);  dx = dy / (2 y) */
-        SQRT("sqrt") {
+        SQRT("sqrt", UnaryOp.SQRT) {
             double f(double x, double p, double q) { return Math.sqrt(x); }
             double df(double x, double y, double p, double q) { return 0.5 / y; }
         },
         /** y = |x|;  dx = dy * sign(x), with sign(0) = 0 as in PyTorch */
-        ABS("abs") {
+        ABS("abs", UnaryOp.ABS) {
             double f(double x, double p, double q) { return Math.abs(x); }
             double df(double x, double y, double p, double q) { return Math.signum(x); }
         },
         /** y = sin(x);  dx = dy * cos(x) */
-        SIN("sin") {
+        SIN("sin", null) {
             double f(double x, double p, double q) { return Math.sin(x); }
             double df(double x, double y, double p, double q) { return Math.cos(x); }
         },
         /** y = cos(x);  dx = -dy * sin(x) */
-        COS("cos") {
+        COS("cos", null) {
             double f(double x, double p, double q) { return Math.cos(x); }
             double df(double x, double y, double p, double q) { return -Math.sin(x); }
         },
         /** y = tanh(x);  dx = dy * (1 - y^2) */
-        TANH("tanh") {
+        TANH("tanh", UnaryOp.TANH) {
             double f(double x, double p, double q) { return Math.tanh(x); }
             double df(double x, double y, double p, double q) { return 1 - y * y; }
         },
         /** y = 1 / (1 + exp(-x));  dx = dy * y * (1 - y) */
-        SIGMOID("sigmoid") {
+        SIGMOID("sigmoid", UnaryOp.SIGMOID) {
             double f(double x, double p, double q) { return sigmoid(x); }
             double df(double x, double y, double p, double q) { return y * (1 - y); }
         },
         /** y = max(x, 0);  dx = dy where x > 0, else 0 (0 at x = 0, as PyTorch) */
-        RELU("relu") {
+        RELU("relu", UnaryOp.RELU) {
             double f(double x, double p, double q) { return Math.max(x, 0); }
             double df(double x, double y, double p, double q) { return x > 0 ? 1 : 0; }
         },
         /** y = x > 0 ? x : p x;  dx = dy where x > 0, else p dy */
-        LEAKY_RELU("leaky_relu") {
+        LEAKY_RELU("leaky_relu", UnaryOp.LEAKY_RELU) {
             double f(double x, double p, double q) { return x > 0 ? x : p * x; }
             double df(double x, double y, double p, double q) { return x > 0 ? 1 : p; }
         },
         /** y = x > 0 ? x : p (exp(x) - 1);  dx = dy where x > 0, else dy (y + p) */
-        ELU("elu") {
+        ELU("elu", null) {
             double f(double x, double p, double q) { return x > 0 ? x : p * Math.expm1(x); }
             double df(double x, double y, double p, double q) { return x > 0 ? 1 : y + p; }
         },
         /** y = x Phi(x);  dx = dy (Phi(x) + x phi(x)), Phi the standard normal CDF, phi its density */
-        GELU("gelu") {
+        GELU("gelu", null) {
             double f(double x, double p, double q) { return x * normalCdf(x); }
             double df(double x, double y, double p, double q) { return normalCdf(x) + x * normalPdf(x); }
         },
         /** y = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);  dx = dy (1/2 (1 + t) + x/2 (1 - t^2) u') */
-        GELU_TANH("gelu_tanh") {
+        GELU_TANH("gelu_tanh", UnaryOp.GELU_TANH) {
             double f(double x, double p, double q) { return 0.5 * x * (1 + Math.tanh(geluU(x))); }
             double df(double x, double y, double p, double q) {
                 double t = Math.tanh(geluU(x));
@@ -89,7 +91,7 @@ public final class Unary extends Node {
             }
         },
         /** y = x sigmoid(x);  dx = dy s (1 + x (1 - s)), s = sigmoid(x) */
-        SILU("silu") {
+        SILU("silu", UnaryOp.SILU) {
             double f(double x, double p, double q) { return x * sigmoid(x); }
             double df(double x, double y, double p, double q) {
                 double s = sigmoid(x);
@@ -97,27 +99,27 @@ public final class Unary extends Node {
             }
         },
         /** y = ln(1 + exp(p x)) / p, or x where p x > q;  dx = dy sigmoid(p x), or dy where p x > q */
-        SOFTPLUS("softplus") {
+        SOFTPLUS("softplus", null) {
             double f(double x, double p, double q) { return p * x > q ? x : Math.log1p(Math.exp(p * x)) / p; }
             double df(double x, double y, double p, double q) { return p * x > q ? 1 : sigmoid(p * x); }
         },
         /** y = min(max(x, p), q);  dx = dy where p <= x <= q, else 0 */
-        CLAMP("clamp") {
+        CLAMP("clamp", null) {
             double f(double x, double p, double q) { return Double.isNaN(x) ? x : Math.min(Math.max(x, p), q); }
             double df(double x, double y, double p, double q) { return x >= p && x <= q ? 1 : 0; }
         },
         /** y = x^p;  dx = dy p x^(p-1) (0 when p = 0) */
-        POW("pow") {
+        POW("pow", null) {
             double f(double x, double p, double q) { return Math.pow(x, p); }
             double df(double x, double y, double p, double q) { return p == 0 ? 0 : p * Math.pow(x, p - 1); }
         },
         /** y = p x + q;  dx = p dy */
-        AFFINE("affine") {
+        AFFINE("affine", UnaryOp.AFFINE) {
             double f(double x, double p, double q) { return p * x + q; }
             double df(double x, double y, double p, double q) { return p; }
         },
         /** y = x / p;  dx = dy / p */
-        DIV_SCALAR("div") {
+        DIV_SCALAR("div", null) {
             double f(double x, double p, double q) { return x / p; }
             double df(double x, double y, double p, double q) { return 1 / p; }
         };
@@ -126,9 +128,12 @@ public final class Unary extends Node {
         private static final double GELU_C = 0.044715;
 
         final String opName;
+        /** The array kernel computing this function, or null for the generic loop. */
+        final UnaryOp kernel;
 
-        Fn(String opName) {
+        Fn(String opName, UnaryOp kernel) {
             this.opName = opName;
+            this.kernel = kernel;
         }
 
         /** The value at x. */
@@ -178,8 +183,12 @@ public final class Unary extends Node {
         float[] in = xc.floatStorage();
         int off = xc.offset();
         float[] y = new float[xc.numel()];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = (float) fn.f(in[off + i], p, q);
+        if (fn.kernel != null) {
+            Kernels.get().unary(fn.kernel, p, q, in, off, y, 0, y.length);
+        } else {
+            for (int i = 0; i < y.length; i++) {
+                y[i] = (float) fn.f(in[off + i], p, q);
+            }
         }
         Tensor out = Tensor.of(y, x.shape());
         return record(fn.opName, out, needsGrad(x) ? new Unary(fn, x, p, q, out) : null);
@@ -200,8 +209,12 @@ public final class Unary extends Node {
         int xo = x.offset();
         int go = g.offset();
         float[] dx = new float[yv.length];
-        for (int i = 0; i < dx.length; i++) {
-            dx[i] = (float) (gv[go + i] * fn.df(xv[xo + i], yv[i], p, q));
+        if (fn.kernel != null) {
+            Kernels.get().unaryBackward(fn.kernel, p, q, xv, xo, yv, 0, gv, go, dx, 0, dx.length);
+        } else {
+            for (int i = 0; i < dx.length; i++) {
+                dx[i] = (float) (gv[go + i] * fn.df(xv[xo + i], yv[i], p, q));
+            }
         }
         return new Tensor[] {Tensor.of(dx, x.shape())};
     }

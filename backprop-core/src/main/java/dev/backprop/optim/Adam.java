@@ -1,5 +1,7 @@
 package dev.backprop.optim;
 
+import dev.backprop.kernels.AdamStep;
+import dev.backprop.kernels.Kernels;
 import dev.backprop.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +61,11 @@ public class Adam extends Optimizer {
         float stepSize = (float) (lr / (1 - Math.pow(beta1, step)));
         float bias2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
         float decay = (float) (1 - lr * wd);
+        if (vMax == null) {
+            Kernels.get().adam(new AdamStep(beta1, beta2, eps, wd, decoupled, stepSize, bias2Sqrt, decay), p, off,
+                    grad, 0, m, v, n);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             float g = grad[i];
             if (wd != 0) {

@@ -1,0 +1,65 @@
+package dev.backprop.bench;
+
+import dev.backprop.kernels.Kernels;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Runs a workload by the protocol of {@code WORKLOADS.md}: warm-up steps, then blocks of timed
+ * steps (median over all of them), then the same for forward-only passes.
+ *
+ * @param warmup untimed steps before timing (the first one is timed separately as time to first step)
+ * @param steps timed steps per block
+ * @param blocks blocks of timed steps
+ */
+public record WorkloadRunner(int warmup, int steps, int blocks) {
+
+    public WorkloadRunner {
+        if (warmup < 1 || steps < 1 || blocks < 1) {
+            throw new IllegalArgumentException("bench: expected warmup >= 1, steps >= 1 and blocks >= 1, got warmup="
+                    + warmup + ", steps=" + steps + ", blocks=" + blocks);
+        }
+    }
+
+    /** The protocol of WORKLOADS.md: 5 warm-up steps, then 3 blocks of 30 timed steps. */
+    public static WorkloadRunner standard() {
+        return new WorkloadRunner(5, 30, 3);
+    }
+
+    /** Builds the workload with {@code factory} and times it on {@code threads} kernel threads. */
+    public WorkloadResult run(Supplier<Workload> factory, int threads) {
+        int before = Kernels.threads();
+        Kernels.setThreads(threads);
+        try {
+            Memory.resetPeakResident();
+            long t0 = System.nanoTime();
+            Workload w = factory.get();
+            w.step().run();
+            double firstStepMs = (System.nanoTime() - t0) / 1e6;
+            for (int i = 1; i < warmup; i++) {
+                w.step().run();
+            }
+            long alloc0 = Memory.allocatedBytes();
+            List<double[]> perBlock = new ArrayList<>();
+            for (int b = 0; b < blocks; b++) {
+                perBlock.add(new double[steps]);
+            }
+            for (double[] ts : perBlock) {
+                for (int s = 0; s < steps; s++) {
+                    long s0 = System.nanoTime();
+                    w.step().run();
+                    ts[s] = (System.nanoTime() - s0) / 1e6;
+                }
+            }
+            long alloc1 = Memory.allocatedBytes();
+            Timing step = Timing.of(perBlock);
+            Timing forward = Timing.measure(w.forward(), warmup, steps, blocks);
+            long perStep = alloc0 < 0 || alloc1 < 0 ? -1 : (alloc1 - alloc0) / ((long) steps * blocks);
+            return new WorkloadResult(w.id(), threads, w.batch(), w.parameters(), step, forward, firstStepMs,
+                    perStep, Memory.peakResidentBytes());
+        } finally {
+            Kernels.setThreads(before);
+        }
+    }
+}
