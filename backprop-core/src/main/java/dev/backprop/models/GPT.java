@@ -1,0 +1,342 @@
+package dev.backprop.models;
+
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Embedding;
+import dev.backprop.nn.F;
+import dev.backprop.nn.Init;
+import dev.backprop.nn.LayerNorm;
+import dev.backprop.nn.Linear;
+import dev.backprop.nn.Module;
+import dev.backprop.nn.ModuleList;
+import dev.backprop.nn.MultiheadAttention;
+import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Generator;
+import dev.backprop.tensor.Shape;
+import dev.backprop.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A character-level GPT, the W3 model of WORKLOADS.md, exactly as {@code GPT} in the PyTorch
+ * reference ({@code bench/torch/models.py}, copied to {@code src/test/python/models.py}):
+ * <pre>
+ *   x      = wte(idx) + wpe(0 .. T-1)                          (B, T, d)
+ *   x      = block_0(x) … block_{n-1}(x)                        pre-LayerNorm blocks, no dropout
+ *   logits = ln_f(x) wteᵀ                                       output head tied to the token embedding, no bias
+ *
+ *   block(x): x = x + proj(attn(ln1(x)))                        causal self-attention, nHead heads
+ *             x = x + fc2(gelu_tanh(fc(ln2(x))))
+ *   attn(h):  q, k, v = split(qkv(h)); per head softmax(masked_fill(q kᵀ / √head_dim, future, -inf)) v
+ * </pre>
+ * Linear and LayerNorm layers have biases. Initialisation is GPT-2's (nanoGPT's): every Linear
+ * and Embedding weight N(0, 0.02), zero biases, and N(0, 0.02/√(2·nLayer)) for the two residual
+ * output projections ({@code proj} and {@code fc2}); LayerNorms start at weight 1, bias 0.
+ *
+ * <p>State-dict keys are PyTorch's: {@code wte.weight}, {@code wpe.weight},
+ * {@code blocks.{i}.{ln1,qkv,proj,ln2,fc,fc2}.{weight,bias}}, {@code ln_f.weight},
+ * {@code ln_f.bias}; there is no {@code lm_head} key (the head is {@code wte.weight}). The causal
+ * masks ({@code blocks.{i}.mask}) and the positions ({@code pos}) are non-persistent buffers, as
+ * in PyTorch, so they are not in the state dict. A state dict saved by PyTorch loads with
+ * {@link #loadStateDict} and gives the same logits.
+ *
+ * <pre>{@code
+ * GPT model = new GPT(GPT.Config.w3(), new Generator(1));
+ * Tensor logits = model.forward(idx);                      // idx: int64 (B, T), T <= 64
+ * Tensor loss = Workloads.sequenceLoss(logits, targets);   // targets: int64 (B, T)
+ * }</pre>
+ *
+ * <p>Inside a block the Linear and LayerNorm layers run on the (B·T, d) matrix of the residual
+ * stream, so every linear layer is one matrix product (and its weight gradient one product)
+ * rather than B of them; the numbers are those of the (B, T, d) formulation.
+ */
+public class GPT extends Module {
+
+    /**
+     * The model's sizes.
+     *
+     * @param vocabSize tokens (rows of {@code wte}, columns of the logits)
+     * @param contextLength the longest sequence (rows of {@code wpe})
+     * @param nLayer transformer blocks
+     * @param nHead attention heads; {@code dModel} must be a multiple of it
+     * @param dModel the width of the residual stream
+     * @param mlpHidden the MLP's hidden width ({@code 4 · dModel} in the reference)
+     */
+    public record Config(int vocabSize, int contextLength, int nLayer, int nHead, int dModel, int mlpHidden) {
+        public Config {
+            if (vocabSize <= 0 || contextLength <= 0 || nLayer <= 0 || nHead <= 0 || dModel <= 0 || mlpHidden <= 0) {
+                throw new IllegalArgumentException("GPT.Config: every size must be positive, got vocabSize=" + vocabSize
+                        + ", contextLength=" + contextLength + ", nLayer=" + nLayer + ", nHead=" + nHead + ", dModel="
+                        + dModel + ", mlpHidden=" + mlpHidden);
+            }
+            if (dModel % nHead != 0) {
+                throw new IllegalArgumentException("GPT.Config: dModel " + dModel + " must be divisible by nHead "
+                        + nHead + " (each head gets dModel / nHead features)");
+            }
+        }
+
+        /** W3: vocab 65, context 64, 4 layers, 4 heads, d_model 128, MLP 512 (809,856 parameters). */
+        public static Config w3() {
+            return new Config(65, 64, 4, 4, 128, 512);
+        }
+
+        /** dModel / nHead. */
+        public int headDim() {
+            return dModel / nHead;
+        }
+    }
+
+    private final Config config;
+    private final Embedding wte;
+    private final Embedding wpe;
+    private final ModuleList blocks;
+    private final LayerNorm lnF;
+    private final Tensor pos; // int64 0 .. contextLength-1, non-persistent
+
+    /** A model initialised from the default generator ({@link Generator#defaultGenerator()}). */
+    public GPT(Config config) {
+        this(config, Generator.defaultGenerator());
+    }
+
+    /**
+     * A model initialised from {@code gen} (GPT-2's scheme, see the class comment). With a
+     * generator other than the default one, the default generator is left as it was: its numbers
+     * drawn by the sub-layers' own constructors are given back.
+     */
+    public GPT(Config config, Generator gen) {
+        this.config = Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(gen, "gen");
+        Generator dflt = Generator.defaultGenerator();
+        long[] saved = gen == dflt ? null : dflt.state();
+        try {
+            // registration order is PyTorch's, so parameters and state-dict keys come in its order
+            wte = registerModule("wte", new Embedding(config.vocabSize(), config.dModel()));
+            wpe = registerModule("wpe", new Embedding(config.contextLength(), config.dModel()));
+            blocks = registerModule("blocks", new ModuleList());
+            for (int i = 0; i < config.nLayer(); i++) {
+                blocks.add(new Block(config.dModel(), config.nHead(), config.mlpHidden(), config.contextLength()));
+            }
+            lnF = registerModule("ln_f", new LayerNorm(config.dModel()));
+        } finally {
+            if (saved != null) {
+                dflt.setState(saved);
+            }
+        }
+        long[] positions = new long[config.contextLength()];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = i;
+        }
+        pos = registerBuffer("pos", Tensor.ofLongs(positions, positions.length), false);
+        resetParameters(gen);
+    }
+
+    /**
+     * GPT-2's initialisation from {@code gen}: Linear and Embedding weights N(0, 0.02), biases 0,
+     * {@code proj} and {@code fc2} weights N(0, 0.02/√(2·nLayer)), LayerNorms weight 1 and bias 0.
+     * Parameters are drawn in the order of {@link #namedParameters()}.
+     */
+    public void resetParameters(Generator gen) {
+        double residualStd = 0.02 / Math.sqrt(2.0 * config.nLayer());
+        Init.normal(wte.weight(), 0, 0.02, gen);
+        Init.normal(wpe.weight(), 0, 0.02, gen);
+        for (Block b : blocks()) {
+            resetLayerNorm(b.ln1);
+            resetLinear(b.qkv, 0.02, gen);
+            resetLinear(b.proj, residualStd, gen);
+            resetLayerNorm(b.ln2);
+            resetLinear(b.fc, 0.02, gen);
+            resetLinear(b.fc2, residualStd, gen);
+        }
+        resetLayerNorm(lnF);
+    }
+
+    private static void resetLinear(Linear l, double std, Generator gen) {
+        Init.normal(l.weight(), 0, std, gen);
+        Init.zeros(l.bias());
+    }
+
+    private static void resetLayerNorm(LayerNorm n) {
+        Init.ones(n.weight());
+        Init.zeros(n.bias());
+    }
+
+    /**
+     * Logits (B, T, vocabSize) for int64 token indices {@code idx} (B, T), 1 ≤ T ≤ contextLength.
+     * Use {@link #forward(Tensor)}.
+     */
+    @Override
+    protected Tensor compute(Tensor idx) {
+        checkInput(idx.dtype() == DType.INT64 && idx.dim() == 2,
+                "int64 token indices (B, T) with T <= " + config.contextLength(), idx);
+        int b = idx.size(0);
+        int t = idx.size(1);
+        if (t > config.contextLength() || t == 0) {
+            throw new IllegalArgumentException(describe() + ": sequence length " + t + " is "
+                    + (t == 0 ? "empty" : "longer than the context length") + ": expected input (B, T) with 1 <= T <= "
+                    + config.contextLength() + ", got " + Shape.str(idx.shape()));
+        }
+        int d = config.dModel();
+        Tensor x = wte.forward(idx).add(wpe.forward(t == pos.size(0) ? pos : pos.slice(0, 0, t))); // (B, T, d)
+        for (Block block : blocks()) {
+            x = block.forward(x);
+        }
+        Tensor h = lnF.forward(x.reshape(b * t, d));
+        return F.linear(h, wte.weight(), null).reshape(b, t, config.vocabSize()); // tied head, no bias
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** The token embedding (vocabSize, dModel); its weight is also the output head. */
+    public Embedding wte() {
+        return wte;
+    }
+
+    /** The learned positional embedding (contextLength, dModel). */
+    public Embedding wpe() {
+        return wpe;
+    }
+
+    /** The transformer blocks, in order. */
+    public List<Block> blocks() {
+        List<Block> out = new ArrayList<>(blocks.size());
+        for (Module m : blocks) {
+            out.add((Block) m);
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** The final LayerNorm ({@code ln_f}). */
+    public LayerNorm lnF() {
+        return lnF;
+    }
+
+    @Override
+    protected String extraRepr() {
+        return "vocab=" + config.vocabSize() + ", ctx=" + config.contextLength() + ", n_layer=" + config.nLayer()
+                + ", n_head=" + config.nHead() + ", d=" + config.dModel() + ", mlp=" + config.mlpHidden();
+    }
+
+    /**
+     * One pre-LayerNorm transformer block, as {@code Block} in the PyTorch reference:
+     * <pre>
+     *   x = x + proj(attn(ln1(x)))          attn: causal self-attention, scale 1/√head_dim
+     *   x = x + fc2(act(fc(ln2(x))))        act: GELU, tanh approximation
+     * </pre>
+     * Sub-modules {@code ln1}, {@code qkv} (d → 3d, split into q, k, v), {@code proj} (d → d),
+     * {@code ln2}, {@code fc} (d → mlpHidden), {@code act}, {@code fc2} (mlpHidden → d), and the
+     * non-persistent buffer {@code mask}: bool (1, 1, ctx, ctx), true on and below the diagonal
+     * (where attention is allowed), as PyTorch's. Built on its own, the Linear layers have
+     * PyTorch's default initialisation; {@link GPT} re-initialises them.
+     */
+    public static class Block extends Module {
+        private final int dModel;
+        private final int nHead;
+        private final int contextLength;
+        private final LayerNorm ln1;
+        private final Linear qkv;
+        private final Linear proj;
+        private final LayerNorm ln2;
+        private final Linear fc;
+        private final Activation.GELU act;
+        private final Linear fc2;
+        private final Tensor future; // bool (ctx, ctx), true above the diagonal: the complement of mask
+
+        public Block(int dModel, int nHead, int mlpHidden, int contextLength) {
+            if (dModel <= 0 || nHead <= 0 || mlpHidden <= 0 || contextLength <= 0 || dModel % nHead != 0) {
+                throw new IllegalArgumentException("GPT.Block: sizes must be positive and dModel a multiple of nHead, "
+                        + "got dModel=" + dModel + ", nHead=" + nHead + ", mlpHidden=" + mlpHidden + ", contextLength="
+                        + contextLength);
+            }
+            this.dModel = dModel;
+            this.nHead = nHead;
+            this.contextLength = contextLength;
+            ln1 = registerModule("ln1", new LayerNorm(dModel));
+            qkv = registerModule("qkv", new Linear(dModel, 3 * dModel));
+            proj = registerModule("proj", new Linear(dModel, dModel));
+            ln2 = registerModule("ln2", new LayerNorm(dModel));
+            fc = registerModule("fc", new Linear(dModel, mlpHidden));
+            act = registerModule("act", new Activation.GELU(true));
+            fc2 = registerModule("fc2", new Linear(mlpHidden, dModel));
+            future = MultiheadAttention.causalMask(contextLength);
+            boolean[] allowed = new boolean[contextLength * contextLength];
+            for (int i = 0; i < contextLength; i++) {
+                for (int j = 0; j <= i; j++) {
+                    allowed[i * contextLength + j] = true;
+                }
+            }
+            registerBuffer("mask", Tensor.ofBools(allowed, 1, 1, contextLength, contextLength), false);
+        }
+
+        /** x (B, T, dModel) with T <= contextLength to (B, T, dModel). Use {@link #forward(Tensor)}. */
+        @Override
+        protected Tensor compute(Tensor x) {
+            checkInput(x.dim() == 3 && x.size(2) == dModel && x.size(1) >= 1 && x.size(1) <= contextLength,
+                    "(B, T, " + dModel + ") with 1 <= T <= " + contextLength, x);
+            int b = x.size(0);
+            int t = x.size(1);
+            Tensor flat = x.reshape(b * t, dModel); // the residual stream as one matrix
+            flat = flat.add(attention(ln1.forward(flat), b, t));
+            flat = flat.add(fc2.forward(act.forward(fc.forward(ln2.forward(flat)))));
+            return flat.reshape(b, t, dModel);
+        }
+
+        /** proj(causal self-attention of h), h (B·T, d). */
+        private Tensor attention(Tensor h, int b, int t) {
+            int c = dModel;
+            int hd = c / nHead;
+            Tensor qkvOut = qkv.forward(h); // (B·T, 3d)
+            Tensor q = heads(qkvOut.slice(1, 0, c), b, t, hd); // (B, H, T, hd), views
+            Tensor k = heads(qkvOut.slice(1, c, 2 * c), b, t, hd);
+            Tensor v = heads(qkvOut.slice(1, 2 * c, 3 * c), b, t, hd);
+            Tensor att = q.matmul(k.transpose(-2, -1)).mul((float) (1.0 / Math.sqrt(hd))); // (B, H, T, T)
+            att = att.maskedFill(t == contextLength ? future : future.slice(0, 0, t).slice(1, 0, t),
+                    Float.NEGATIVE_INFINITY);
+            att = att.softmax(-1);
+            Tensor y = att.matmul(v).transpose(1, 2).reshape(b * t, c); // (B, T, H, hd) -> (B·T, d)
+            return proj.forward(y);
+        }
+
+        private Tensor heads(Tensor m, int b, int t, int hd) {
+            return m.reshape(b, t, nHead, hd).transpose(1, 2);
+        }
+
+        public LayerNorm ln1() {
+            return ln1;
+        }
+
+        /** The fused q, k, v projection (d → 3d). */
+        public Linear qkv() {
+            return qkv;
+        }
+
+        /** The attention output projection (d → d), a residual projection. */
+        public Linear proj() {
+            return proj;
+        }
+
+        public LayerNorm ln2() {
+            return ln2;
+        }
+
+        public Linear fc() {
+            return fc;
+        }
+
+        /** The MLP's output layer (mlpHidden → d), a residual projection. */
+        public Linear fc2() {
+            return fc2;
+        }
+
+        public int numHeads() {
+            return nHead;
+        }
+
+        @Override
+        protected String extraRepr() {
+            return "d=" + dModel + ", n_head=" + nHead + ", ctx=" + contextLength;
+        }
+    }
+}

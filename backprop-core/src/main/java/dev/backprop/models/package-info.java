@@ -1,0 +1,13 @@
+/**
+ * Ready-made models: the reference models of the benchmark workloads (WORKLOADS.md), with the
+ * PyTorch reference's layers, initialisation and state-dict keys ({@code bench/torch/models.py}).
+ *
+ * <ul>
+ *   <li>{@link dev.backprop.models.GPT}: the W3 character-level GPT (pre-LayerNorm blocks,
+ *       {@link dev.backprop.models.GPT.Block}), GPT-2 initialisation, head tied to the token embedding.
+ *   <li>{@link dev.backprop.models.CharLSTM}: the W4 character-level LSTM.
+ *   <li>{@link dev.backprop.models.Workloads}: W1–W4 models and optimizers as in the reference,
+ *       and the per-position sequence loss.
+ * </ul>
+ */
+package dev.backprop.models;
