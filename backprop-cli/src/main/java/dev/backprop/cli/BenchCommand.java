@@ -63,8 +63,12 @@ final class BenchCommand implements Callable<Integer> {
             + "batch (avoids the subnormal slow-down of a memorised batch); PyTorch does the same with --torch.")
     boolean freshBatches;
 
-    @Option(names = "--warmup", description = "Untimed steps before timing (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", description = "Fewest untimed steps before timing (default: ${DEFAULT-VALUE}).")
     int warmup = 5;
+
+    @Option(names = "--warmup-seconds", description = "Least time spent warming up before timing, so the JIT "
+            + "compiler is done (default: ${DEFAULT-VALUE}); time to first step is reported apart.")
+    double warmupSeconds = 2.0;
 
     @Option(names = "--steps", description = "Timed steps per block (default: ${DEFAULT-VALUE}).")
     int steps = 30;
@@ -88,12 +92,12 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--threads: expected counts of at least 1, got " + t);
             }
         }
-        out.printf(Locale.ROOT, "backprop bench: kernels %s, Java %s, %d cores, %s batches, %d warm-up + %d x %d "
-                        + "timed steps%n", Kernels.get().name(), Runtime.version(),
-                Runtime.getRuntime().availableProcessors(), freshBatches ? "16 fresh" : "one fixed", warmup, blocks,
-                steps);
+        out.printf(Locale.ROOT, "backprop bench: kernels %s, Java %s, %d cores, %s batches, warm-up >= %d steps and "
+                        + ">= %.1f s, then %d x %d timed steps%n", Kernels.get().name(), Runtime.version(),
+                Runtime.getRuntime().availableProcessors(), freshBatches ? "16 fresh" : "one fixed", warmup,
+                warmupSeconds, blocks, steps);
 
-        WorkloadRunner runner = new WorkloadRunner(warmup, steps, blocks);
+        WorkloadRunner runner = new WorkloadRunner(warmup, warmupSeconds, steps, blocks);
         List<WorkloadResult> ours = new ArrayList<>();
         for (String id : ids) {
             if (!id.equals("W5")) {
@@ -303,7 +307,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.getProperty("java.class.path"), Main.class.getName(), "bench"));
             cmd.addAll(ids);
             cmd.addAll(List.of("--threads", String.join(",", threads.stream().map(String::valueOf).toList()),
-                    "--warmup", "2", "--steps", "10", "--blocks", "1", "--max-gemm", "512", "--json", tmp.toString()));
+                    "--warmup", "2", "--warmup-seconds", "0", "--steps", "10", "--blocks", "1", "--max-gemm", "512", "--json", tmp.toString()));
             if (freshBatches) {
                 cmd.add("--fresh-batches");
             }

@@ -1,18 +1,11 @@
 package dev.backprop.bench;
 
 import dev.backprop.autograd.GradMode;
-import dev.backprop.nn.Activation;
-import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.F;
-import dev.backprop.nn.Flatten;
-import dev.backprop.nn.Linear;
-import dev.backprop.nn.MaxPool2d;
+import dev.backprop.models.Workloads;
 import dev.backprop.nn.Module;
-import dev.backprop.nn.Sequential;
-import dev.backprop.optim.Adam;
 import dev.backprop.optim.Clip;
 import dev.backprop.optim.Optimizer;
-import dev.backprop.optim.SGD;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Tensor;
 import java.util.List;
@@ -20,9 +13,9 @@ import java.util.Locale;
 import java.util.function.BinaryOperator;
 
 /**
- * W1–W4 of {@code WORKLOADS.md}, built exactly as the PyTorch anchor ({@code bench/torch/models.py})
- * builds them: same layers, initialisation scheme, optimizer and loss; inputs drawn once from a
- * generator seeded with 0.
+ * W1–W4 of {@code WORKLOADS.md} as training steps to time: the models and optimizers of
+ * {@link Workloads} (built as the PyTorch anchor {@code bench/torch/models.py} builds them), inputs
+ * drawn once from a generator seeded with 0, gradient-norm clipping at 1.0 for W3 and W4.
  *
  * <p>By default every step sees the same batch, as in the anchor script. On one fixed batch the
  * model memorises it within a few dozen steps and its numbers drift towards subnormal floats, which
@@ -44,29 +37,33 @@ public final class ReferenceWorkloads {
         Generator data = new Generator(0);
         return switch (key) {
             case "W1" -> {
-                Module model = new Sequential(new Linear(784, 512), new Activation.ReLU(), new Linear(512, 256),
-                        new Activation.ReLU(), new Linear(256, 10));
-                yield build(key, "mlp 784-512-256-10, Adam", 128, model, new Adam(model.parameters(), 1e-3),
+                Module model = Workloads.w1Model();
+                yield build(key, "mlp 784-512-256-10, Adam", 128, model, Workloads.w1Optimizer(model),
                         batches(freshBatches, () -> Tensor.randn(data, 128, 784),
                                 () -> Tensor.randint(data, 0, 10, 128)), F::crossEntropy, false);
             }
             case "W2" -> {
-                Module model = new Sequential(new Conv2d(1, 32, 3, 1, 1), new Activation.ReLU(), new MaxPool2d(2),
-                        new Conv2d(32, 64, 3, 1, 1), new Activation.ReLU(), new MaxPool2d(2), new Flatten(),
-                        new Linear(3136, 128), new Activation.ReLU(), new Linear(128, 10));
-                yield build(key, "cnn 2 conv + 2 linear, SGD momentum", 64, model,
-                        new SGD(model.parameters(), 0.01, 0.9),
+                Module model = Workloads.w2Model();
+                yield build(key, "cnn 2 conv + 2 linear, SGD momentum", 64, model, Workloads.w2Optimizer(model),
                         batches(freshBatches, () -> Tensor.randn(data, 64, 1, 28, 28),
                                 () -> Tensor.randint(data, 0, 10, 64)), F::crossEntropy, false);
             }
+            case "W3" -> {
+                Module model = Workloads.w3Model(new Generator(0));
+                yield build(key, "gpt 4 layers d128, AdamW, clip 1.0", 12, model, Workloads.w3Optimizer(model),
+                        batches(freshBatches, () -> Tensor.randint(data, 0, Workloads.VOCAB, 12, Workloads.CONTEXT),
+                                () -> Tensor.randint(data, 0, Workloads.VOCAB, 12, Workloads.CONTEXT)),
+                        Workloads::sequenceLoss, true);
+            }
+            case "W4" -> {
+                Module model = Workloads.w4Model(new Generator(0));
+                yield build(key, "lstm 2x256, Adam, clip 1.0", 32, model, Workloads.w4Optimizer(model),
+                        batches(freshBatches, () -> Tensor.randint(data, 0, Workloads.VOCAB, 32, 64),
+                                () -> Tensor.randint(data, 0, Workloads.VOCAB, 32, 64)),
+                        Workloads::sequenceLoss, true);
+            }
             default -> throw new IllegalArgumentException("unknown workload '" + id + "': expected one of " + IDS);
         };
-    }
-
-    /** Cross-entropy at every position of (B, T, V) logits against (B, T) targets, as models.py's seq_loss. */
-    static Tensor sequenceLoss(Tensor logits, Tensor target) {
-        int v = logits.size(-1);
-        return F.crossEntropy(logits.reshape(-1, v), target.reshape(-1));
     }
 
     private record Batches(Tensor[] inputs, Tensor[] targets) {}

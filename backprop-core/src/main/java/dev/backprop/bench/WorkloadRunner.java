@@ -9,22 +9,28 @@ import java.util.function.Supplier;
  * Runs a workload by the protocol of {@code WORKLOADS.md}: warm-up steps, then blocks of timed
  * steps (median over all of them), then the same for forward-only passes.
  *
- * @param warmup untimed steps before timing (the first one is timed separately as time to first step)
+ * <p>The warm-up lasts at least {@code warmup} steps and at least {@code warmupSeconds}: the JVM
+ * compiles the hot code while the first steps run (on W1 the first ~40 steps are slower), and a
+ * fixed count of 5 would time the compiler. That start-up cost is not hidden: the time from
+ * building the workload to the end of its first step is reported on its own.
+ *
+ * @param warmup fewest untimed steps before timing (the first one is timed as time to first step)
+ * @param warmupSeconds least time spent on untimed steps before timing
  * @param steps timed steps per block
  * @param blocks blocks of timed steps
  */
-public record WorkloadRunner(int warmup, int steps, int blocks) {
+public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int blocks) {
 
     public WorkloadRunner {
-        if (warmup < 1 || steps < 1 || blocks < 1) {
+        if (warmup < 1 || steps < 1 || blocks < 1 || !(warmupSeconds >= 0)) {
             throw new IllegalArgumentException("bench: expected warmup >= 1, steps >= 1 and blocks >= 1, got warmup="
                     + warmup + ", steps=" + steps + ", blocks=" + blocks);
         }
     }
 
-    /** The protocol of WORKLOADS.md: 5 warm-up steps, then 3 blocks of 30 timed steps. */
+    /** The protocol of WORKLOADS.md: warm-up (at least 5 steps and 2 s), then 3 blocks of 30 timed steps. */
     public static WorkloadRunner standard() {
-        return new WorkloadRunner(5, 30, 3);
+        return new WorkloadRunner(5, 2.0, 30, 3);
     }
 
     /** Builds the workload with {@code factory} and times it on {@code threads} kernel threads. */
@@ -37,9 +43,7 @@ public record WorkloadRunner(int warmup, int steps, int blocks) {
             Workload w = factory.get();
             w.step().run();
             double firstStepMs = (System.nanoTime() - t0) / 1e6;
-            for (int i = 1; i < warmup; i++) {
-                w.step().run();
-            }
+            warmUp(w.step(), 1);
             long alloc0 = Memory.allocatedBytes();
             List<double[]> perBlock = new ArrayList<>();
             for (int b = 0; b < blocks; b++) {
@@ -54,12 +58,20 @@ public record WorkloadRunner(int warmup, int steps, int blocks) {
             }
             long alloc1 = Memory.allocatedBytes();
             Timing step = Timing.of(perBlock);
-            Timing forward = Timing.measure(w.forward(), warmup, steps, blocks);
+            warmUp(w.forward(), 0);
+            Timing forward = Timing.measure(w.forward(), 0, steps, blocks);
             long perStep = alloc0 < 0 || alloc1 < 0 ? -1 : (alloc1 - alloc0) / ((long) steps * blocks);
             return new WorkloadResult(w.id(), threads, w.batch(), w.parameters(), step, forward, firstStepMs,
                     perStep, Memory.peakResidentBytes());
         } finally {
             Kernels.setThreads(before);
+        }
+    }
+
+    private void warmUp(Runnable action, int done) {
+        long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = done; i < warmup || System.nanoTime() < until; i++) {
+            action.run();
         }
     }
 }
