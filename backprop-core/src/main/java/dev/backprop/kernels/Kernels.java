@@ -36,6 +36,30 @@ public interface Kernels {
      */
     void adam(AdamStep step, float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, int n);
 
+    /**
+     * One LSTM time step for {@code rows} rows, in PyTorch's gate order i, f, g, o. Row r of
+     * {@code gates} ({@code 4 * hidden} floats at {@code gOff + r * 4 * hidden}) holds the
+     * pre-activations and is overwritten with the activations σ(i), σ(f), tanh(g), σ(o); then
+     * {@code c = f * cPrev + i * g} and {@code h = o * tanh(c)}, rows of {@code hidden} floats at
+     * {@code off + r * hidden} in {@code cPrev}, {@code c} and {@code h}.
+     */
+    void lstmCell(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
+                  float[] c, int cOff, float[] h, int hOff);
+
+    /**
+     * The backward of {@link #lstmCell} for one time step, from the activations it left in
+     * {@code gates}, the previous and new cell states and the gradient {@code dh} of h. {@code dc}
+     * holds the gradient of c coming from later steps and is overwritten with that of cPrev;
+     * {@code dGates} receives the gradient of the pre-activations (same layout as {@code gates}):
+     * <pre>
+     * dc' = dc + dh·o·(1 − tanh²c)     d_i = dc'·g·i(1 − i)    d_f = dc'·cPrev·f(1 − f)
+     * d_g = dc'·i·(1 − g²)             d_o = dh·tanh(c)·o(1 − o)    dcPrev = dc'·f
+     * </pre>
+     */
+    void lstmCellBackward(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
+                          float[] c, int cOff, float[] dh, int dhOff, float[] dc, int dcOff,
+                          float[] dGates, int dGatesOff);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

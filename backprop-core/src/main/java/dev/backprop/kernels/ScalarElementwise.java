@@ -171,6 +171,57 @@ final class ScalarElementwise {
         }
     }
 
+    /**
+     * The LSTM cell on rows [r0, r1) of {@code rows}, columns [j0, j1) of each gate block: see
+     * {@link Kernels#lstmCell}. Gate activations are rounded to float before c and h use them (as
+     * they are saved), and h uses the float c, so backward sees exactly the values forward used.
+     */
+    static void lstmCell(int hidden, float[] gates, int go, float[] cPrev, int cpo, float[] c, int co,
+                         float[] h, int ho, int r0, int r1, int j0, int j1) {
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 4 * hidden;
+            int s = r * hidden;
+            for (int j = j0; j < j1; j++) {
+                float i = (float) sigmoid(gates[g + j]);
+                float f = (float) sigmoid(gates[g + hidden + j]);
+                float gg = (float) Math.tanh(gates[g + 2 * hidden + j]);
+                float o = (float) sigmoid(gates[g + 3 * hidden + j]);
+                gates[g + j] = i;
+                gates[g + hidden + j] = f;
+                gates[g + 2 * hidden + j] = gg;
+                gates[g + 3 * hidden + j] = o;
+                float cv = (float) ((double) f * cPrev[cpo + s + j] + (double) i * gg);
+                c[co + s + j] = cv;
+                h[ho + s + j] = (float) (o * Math.tanh(cv));
+            }
+        }
+    }
+
+    /** The LSTM cell's backward on rows [r0, r1), columns [j0, j1): see {@link Kernels#lstmCellBackward}. */
+    static void lstmCellBackward(int hidden, float[] gates, int go, float[] cPrev, int cpo, float[] c, int co,
+                                 float[] dh, int dho, float[] dc, int dco, float[] dGates, int dgo,
+                                 int r0, int r1, int j0, int j1) {
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 4 * hidden;
+            int dg = dgo + r * 4 * hidden;
+            int s = r * hidden;
+            for (int j = j0; j < j1; j++) {
+                double i = gates[g + j];
+                double f = gates[g + hidden + j];
+                double gg = gates[g + 2 * hidden + j];
+                double o = gates[g + 3 * hidden + j];
+                double tc = Math.tanh(c[co + s + j]);
+                double dhv = dh[dho + s + j];
+                double dct = dc[dco + s + j] + dhv * o * (1 - tc * tc);
+                dGates[dg + j] = (float) (dct * gg * i * (1 - i));
+                dGates[dg + hidden + j] = (float) (dct * cPrev[cpo + s + j] * f * (1 - f));
+                dGates[dg + 2 * hidden + j] = (float) (dct * i * (1 - gg * gg));
+                dGates[dg + 3 * hidden + j] = (float) (dhv * tc * o * (1 - o));
+                dc[dco + s + j] = (float) (dct * f);
+            }
+        }
+    }
+
     static double sigmoid(double x) {
         if (x >= 0) {
             return 1 / (1 + Math.exp(-x));

@@ -27,6 +27,20 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void lstmCell(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
+                         float[] c, int cOff, float[] h, int hOff) {
+        ScalarElementwise.lstmCell(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, h, hOff, 0, rows, 0, hidden);
+    }
+
+    @Override
+    public void lstmCellBackward(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
+                                 float[] c, int cOff, float[] dh, int dhOff, float[] dc, int dcOff,
+                                 float[] dGates, int dGatesOff) {
+        ScalarElementwise.lstmCellBackward(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, dh, dhOff, dc, dcOff,
+                dGates, dGatesOff, 0, rows, 0, hidden);
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb,

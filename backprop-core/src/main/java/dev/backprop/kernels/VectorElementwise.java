@@ -208,6 +208,63 @@ final class VectorElementwise {
         ScalarElementwise.adam(s, p, po + i, g, go + i, m, v, mo + i, n - i);
     }
 
+    /** {@link Kernels#lstmCell} on rows [r0, r1); the columns past the last whole vector go to the scalar kernel. */
+    static void lstmCell(int hidden, float[] gt, int go, float[] cp, int cpo, float[] c, int co, float[] h, int ho,
+                         int r0, int r1) {
+        int bound = S.loopBound(hidden);
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 4 * hidden;
+            int s = r * hidden;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector i = sigmoid(FloatVector.fromArray(S, gt, g + j));
+                FloatVector f = sigmoid(FloatVector.fromArray(S, gt, g + hidden + j));
+                FloatVector gg = FloatVector.fromArray(S, gt, g + 2 * hidden + j).lanewise(VectorOperators.TANH);
+                FloatVector o = sigmoid(FloatVector.fromArray(S, gt, g + 3 * hidden + j));
+                i.intoArray(gt, g + j);
+                f.intoArray(gt, g + hidden + j);
+                gg.intoArray(gt, g + 2 * hidden + j);
+                o.intoArray(gt, g + 3 * hidden + j);
+                FloatVector cv = f.mul(FloatVector.fromArray(S, cp, cpo + s + j)).add(i.mul(gg));
+                cv.intoArray(c, co + s + j);
+                o.mul(cv.lanewise(VectorOperators.TANH)).intoArray(h, ho + s + j);
+            }
+        }
+        if (bound < hidden) {
+            ScalarElementwise.lstmCell(hidden, gt, go, cp, cpo, c, co, h, ho, r0, r1, bound, hidden);
+        }
+    }
+
+    /** {@link Kernels#lstmCellBackward} on rows [r0, r1). */
+    static void lstmCellBackward(int hidden, float[] gt, int go, float[] cp, int cpo, float[] c, int co,
+                                 float[] dh, int dho, float[] dc, int dco, float[] dgt, int dgo, int r0, int r1) {
+        int bound = S.loopBound(hidden);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 4 * hidden;
+            int dg = dgo + r * 4 * hidden;
+            int s = r * hidden;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector i = FloatVector.fromArray(S, gt, g + j);
+                FloatVector f = FloatVector.fromArray(S, gt, g + hidden + j);
+                FloatVector gg = FloatVector.fromArray(S, gt, g + 2 * hidden + j);
+                FloatVector o = FloatVector.fromArray(S, gt, g + 3 * hidden + j);
+                FloatVector tc = FloatVector.fromArray(S, c, co + s + j).lanewise(VectorOperators.TANH);
+                FloatVector dhv = FloatVector.fromArray(S, dh, dho + s + j);
+                FloatVector dct = FloatVector.fromArray(S, dc, dco + s + j)
+                        .add(dhv.mul(o).mul(one.sub(tc.mul(tc))));
+                dct.mul(gg).mul(i.mul(one.sub(i))).intoArray(dgt, dg + j);
+                dct.mul(FloatVector.fromArray(S, cp, cpo + s + j)).mul(f.mul(one.sub(f))).intoArray(dgt, dg + hidden + j);
+                dct.mul(i).mul(one.sub(gg.mul(gg))).intoArray(dgt, dg + 2 * hidden + j);
+                dhv.mul(tc).mul(o.mul(one.sub(o))).intoArray(dgt, dg + 3 * hidden + j);
+                dct.mul(f).intoArray(dc, dco + s + j);
+            }
+        }
+        if (bound < hidden) {
+            ScalarElementwise.lstmCellBackward(hidden, gt, go, cp, cpo, c, co, dh, dho, dc, dco, dgt, dgo, r0, r1,
+                    bound, hidden);
+        }
+    }
+
     private static FloatVector sigmoid(FloatVector v) {
         // 1 / (1 + exp(-x)): exp overflows to +inf for x < -88 and the quotient is then 0, as it should be
         return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));

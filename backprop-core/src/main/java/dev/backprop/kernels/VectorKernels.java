@@ -121,6 +121,22 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void lstmCell(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
+                         float[] c, int cOff, float[] h, int hOff) {
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), (from, to) ->
+                VectorElementwise.lstmCell(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, h, hOff, from, to));
+    }
+
+    @Override
+    public void lstmCellBackward(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
+                                 float[] c, int cOff, float[] dh, int dhOff, float[] dc, int dcOff,
+                                 float[] dGates, int dGatesOff) {
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), (from, to) ->
+                VectorElementwise.lstmCellBackward(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, dh, dhOff, dc,
+                        dcOff, dGates, dGatesOff, from, to));
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb,

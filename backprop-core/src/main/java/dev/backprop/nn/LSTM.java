@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import dev.backprop.ops.LSTMLayer;
 import dev.backprop.tensor.Tensor;
 import java.util.Objects;
 
@@ -65,6 +66,14 @@ public final class LSTM extends RecurrentBase {
         return new Result(r.output(), new State(r.finalStates()[0], r.finalStates()[1]));
     }
 
+    /** The whole layer as one fused node ({@link LSTMLayer}), with a hand-written backward through time. */
+    @Override
+    LayerRun runLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w, Tensor[] init) {
+        LSTMLayer.Result r = LSTMLayer.apply(x, inputBatchFirst, outputBatchFirst, w, init[0], init[1]);
+        return new LayerRun(r.output(), new Tensor[] {r.h(), r.c()});
+    }
+
+    /** One step from composed ops: the reference the fused layer is tested against. */
     @Override
     Tensor[] cell(Tensor projected, Tensor[] state, Tensor weightHhT, Tensor biasHh) {
         int hidden = hiddenSize();

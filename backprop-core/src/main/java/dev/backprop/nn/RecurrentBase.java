@@ -235,41 +235,29 @@ public abstract sealed class RecurrentBase extends Module permits RNN, LSTM, GRU
         // time-major (L, N, in) or batch-first (N, L, in); unbatched (L, in) becomes (L, 1, in)
         Tensor x = batched ? input : input.unsqueeze(1);
         int timeDim = batched && options.batchFirst() ? 1 : 0;
-        int steps = x.size(timeDim);
         int batch = x.size(1 - timeDim);
         Tensor[] init = checkInitialStates(initial, batched, batch);
 
-        Tensor[][] finals = new Tensor[stateNames.length][stateLayers()];
+        List<List<Tensor>> finals = new ArrayList<>(stateNames.length); // per state: (dirs, N, H) per layer
+        for (int s = 0; s < stateNames.length; s++) {
+            finals.add(new ArrayList<>(layers));
+        }
         Tensor layerInput = x;
         int inputTimeDim = timeDim;
         for (int layer = 0; layer < layers; layer++) {
             boolean last = layer == layers - 1;
             // the last layer writes the caller's layout directly; inner layers stay time-major
             int outTimeDim = last ? timeDim : 0;
-            List<Tensor> directionOutputs = new ArrayList<>(dirs);
-            for (int dir = 0; dir < dirs; dir++) {
-                int index = layer * dirs + dir;
-                Tensor[] w = weights[index];
-                Tensor bias = w[2] == null ? null : foldsHiddenBias() ? w[2].add(w[3]) : w[2];
-                Tensor biasHh = w[2] == null || foldsHiddenBias() ? null : w[3];
-                Tensor[] projected = projectSteps(layerInput, inputTimeDim, w[0], bias);
-                Tensor weightHhT = w[1].t();
-                Tensor[] state = new Tensor[stateNames.length];
-                for (int s = 0; s < state.length; s++) {
-                    state[s] = init[s] == null ? Tensor.zeros(batch, hiddenSize) : init[s].select(0, index);
-                }
-                Tensor[] outputs = new Tensor[steps];
-                for (int i = 0; i < steps; i++) {
-                    int t = dir == 0 ? i : steps - 1 - i;
-                    state = cell(projected[t], state, weightHhT, biasHh);
-                    outputs[t] = state[0];
-                }
-                for (int s = 0; s < state.length; s++) {
-                    finals[s][index] = state[s];
-                }
-                directionOutputs.add(Tensor.stack(Arrays.asList(outputs), outTimeDim));
+            Tensor[] layerInit = new Tensor[stateNames.length];
+            for (int s = 0; s < layerInit.length; s++) {
+                layerInit[s] = init[s] == null ? null : init[s].slice(0, layer * dirs, (layer + 1) * dirs);
             }
-            Tensor out = dirs == 1 ? directionOutputs.get(0) : Tensor.cat(directionOutputs, 2);
+            Tensor[][] w = Arrays.copyOfRange(weights, layer * dirs, (layer + 1) * dirs);
+            LayerRun r = runLayer(layerInput, inputTimeDim == 1, outTimeDim == 1, w, layerInit);
+            for (int s = 0; s < stateNames.length; s++) {
+                finals.get(s).add(r.finalStates()[s]);
+            }
+            Tensor out = r.output();
             if (!last) {
                 out = F.dropout(out, options.dropout(), isTraining(), Generator.defaultGenerator());
             }
@@ -279,10 +267,62 @@ public abstract sealed class RecurrentBase extends Module permits RNN, LSTM, GRU
         Tensor output = batched ? layerInput : layerInput.squeeze(1);
         Tensor[] finalStates = new Tensor[stateNames.length];
         for (int s = 0; s < finalStates.length; s++) {
-            Tensor stacked = Tensor.stack(Arrays.asList(finals[s]), 0); // (layers * dirs, N, H)
+            List<Tensor> perLayer = finals.get(s);
+            Tensor stacked = perLayer.size() == 1 ? perLayer.get(0) : Tensor.cat(perLayer, 0); // (layers * dirs, N, H)
             finalStates[s] = batched ? stacked : stacked.squeeze(1);
         }
         return new Run(output, finalStates);
+    }
+
+    /**
+     * The output sequence of one layer, (L, N, dirs * H) or (N, L, dirs * H), and its final
+     * states, each (dirs, N, H), one per state name.
+     */
+    record LayerRun(Tensor output, Tensor[] finalStates) {}
+
+    /**
+     * One layer, every direction, over the whole sequence. This default composes {@link #cell}
+     * step by step from differentiable ops; a subclass with a fused whole-sequence op overrides it.
+     *
+     * @param x (L, N, in), or (N, L, in) when {@code inputBatchFirst}
+     * @param outputBatchFirst the layout of the output
+     * @param w per direction {weight_ih, weight_hh, bias_ih, bias_hh} (biases null without bias)
+     * @param init per state name (dirs, N, H), or null for zeros
+     */
+    LayerRun runLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w, Tensor[] init) {
+        int inputTimeDim = inputBatchFirst ? 1 : 0;
+        int outTimeDim = outputBatchFirst ? 1 : 0;
+        int steps = x.size(inputTimeDim);
+        int batch = x.size(1 - inputTimeDim);
+        int dirs = w.length;
+        List<Tensor> directionOutputs = new ArrayList<>(dirs);
+        Tensor[][] finals = new Tensor[stateNames.length][dirs];
+        for (int dir = 0; dir < dirs; dir++) {
+            Tensor bias = w[dir][2] == null ? null : foldsHiddenBias() ? w[dir][2].add(w[dir][3]) : w[dir][2];
+            Tensor biasHh = w[dir][2] == null || foldsHiddenBias() ? null : w[dir][3];
+            Tensor[] projected = projectSteps(x, inputTimeDim, w[dir][0], bias);
+            Tensor weightHhT = w[dir][1].t();
+            Tensor[] state = new Tensor[stateNames.length];
+            for (int s = 0; s < state.length; s++) {
+                state[s] = init[s] == null ? Tensor.zeros(batch, hiddenSize) : init[s].select(0, dir);
+            }
+            Tensor[] outputs = new Tensor[steps];
+            for (int i = 0; i < steps; i++) {
+                int t = dir == 0 ? i : steps - 1 - i;
+                state = cell(projected[t], state, weightHhT, biasHh);
+                outputs[t] = state[0];
+            }
+            for (int s = 0; s < state.length; s++) {
+                finals[s][dir] = state[s];
+            }
+            directionOutputs.add(Tensor.stack(Arrays.asList(outputs), outTimeDim));
+        }
+        Tensor out = dirs == 1 ? directionOutputs.get(0) : Tensor.cat(directionOutputs, 2);
+        Tensor[] finalStates = new Tensor[stateNames.length];
+        for (int s = 0; s < finalStates.length; s++) {
+            finalStates[s] = Tensor.stack(Arrays.asList(finals[s]), 0);
+        }
+        return new LayerRun(out, finalStates);
     }
 
     /**
