@@ -63,6 +63,19 @@ public final class RecurrentGradChecks {
                 new LSTM.State(in.get(1), in.get(2)))), normal(g, L, N, IN), normal(g, 4, N, HIDDEN),
                 normal(g, 4, N, HIDDEN)));
 
+        // the fused LSTM layer with everything at once: 2 layers, both directions, batch-first,
+        // initial states, and gradients into the output, h_n and c_n
+        LSTM fused = frozen(new LSTM(IN, HIDDEN, LSTM.Options.defaults().withNumLayers(2).withBidirectional(true)
+                .withBatchFirst(true)), g);
+        cases.add(of("lstm bidirectional 2 layers (batchFirst): input, h0, c0", in -> withState(fused.forward(
+                in.get(0), new LSTM.State(in.get(1), in.get(2)))), normal(g, N, L, IN), normal(g, 4, N, HIDDEN),
+                normal(g, 4, N, HIDDEN)));
+        // only the final states reach the loss: the gradient enters through h_n and c_n alone
+        cases.add(of("lstm bidirectional 2 layers: h_n and c_n only", in -> {
+            LSTM.Result r = fused.forward(in.get(0), new LSTM.State(in.get(1), in.get(2)));
+            return Tensor.cat(List.of(r.h().flatten(), r.c().flatten()), 0);
+        }, normal(g, N, L, IN), normal(g, 4, N, HIDDEN), normal(g, 4, N, HIDDEN)));
+
         GRU biGru = frozen(new GRU(IN, HIDDEN, GRU.Options.defaults().withBidirectional(true)), g);
         cases.add(of("gru bidirectional, unbatched: input, h0", in -> withState(biGru.forward(in.get(0),
                 in.get(1))), normal(g, L, IN), normal(g, 2, HIDDEN)));
@@ -97,6 +110,13 @@ public final class RecurrentGradChecks {
         LSTM bi = init(new LSTM(IN, HIDDEN, LSTM.Options.defaults().withNumLayers(2).withBidirectional(true)), g);
         Tensor x5 = Tensor.randn(g, L, N, IN);
         checks.add(parameters("lstm bidirectional 2 layers: parameters", bi, () -> withState(bi.forward(x5, null))));
+
+        LSTM fused = init(new LSTM(IN, HIDDEN, LSTM.Options.defaults().withNumLayers(2).withBidirectional(true)
+                .withBatchFirst(true)), g);
+        Tensor x7 = Tensor.randn(g, N, L, IN);
+        LSTM.State s7 = new LSTM.State(Tensor.randn(g, 4, N, HIDDEN), Tensor.randn(g, 4, N, HIDDEN));
+        checks.add(parameters("lstm bidirectional 2 layers (batchFirst) from states: parameters", fused,
+                () -> withState(fused.forward(x7, s7))));
 
         GRU noBias = init(new GRU(IN, HIDDEN, GRU.Options.defaults().withBias(false).withBidirectional(true)), g);
         Tensor x6 = Tensor.randn(g, L, N, IN);

@@ -20,6 +20,25 @@ public interface Kernels {
               float[] b, int bOff, int ldb,
               float[] c, int cOff, int ldc, boolean accumulate);
 
+    /**
+     * Prepares B (k×n; stored n×k and read transposed when {@code transB}) as the right operand of
+     * many products by {@link #gemm(boolean, int, float[], int, int, PackedMatrix, float[], int, int, boolean)}.
+     * The default keeps a reference to B: implementations that copy B into their own layout
+     * (panels) for every product do it here once.
+     */
+    default PackedMatrix pack(boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        return new PackedMatrix(transB, k, n, b, bOff, ldb, null);
+    }
+
+    /**
+     * {@code C = op(A) · B} (or {@code C += ...}) with B prepared by {@link #pack}: the same
+     * result as {@link #gemm} on B's source, without copying B again.
+     */
+    default void gemm(boolean transA, int m, float[] a, int aOff, int lda, PackedMatrix b,
+                      float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(transA, b.transposed, m, b.n, b.k, a, aOff, lda, b.source, b.offset, b.ld, c, cOff, ldc, accumulate);
+    }
+
     /** {@code y[yOff + i] = op(x[xOff + i])} for i in [0, n); {@code p} and {@code q} are the function's parameters. */
     void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n);
 

@@ -250,11 +250,12 @@ final class VectorElementwise {
                 FloatVector o = FloatVector.fromArray(S, gt, g + 3 * hidden + j);
                 FloatVector tc = FloatVector.fromArray(S, c, co + s + j).lanewise(VectorOperators.TANH);
                 FloatVector dhv = FloatVector.fromArray(S, dh, dho + s + j);
+                // 1 - x² as one fused step: near saturation x² rounds to within an ulp of 1
                 FloatVector dct = FloatVector.fromArray(S, dc, dco + s + j)
-                        .add(dhv.mul(o).mul(one.sub(tc.mul(tc))));
+                        .add(dhv.mul(o).mul(tc.neg().fma(tc, one)));
                 dct.mul(gg).mul(i.mul(one.sub(i))).intoArray(dgt, dg + j);
                 dct.mul(FloatVector.fromArray(S, cp, cpo + s + j)).mul(f.mul(one.sub(f))).intoArray(dgt, dg + hidden + j);
-                dct.mul(i).mul(one.sub(gg.mul(gg))).intoArray(dgt, dg + 2 * hidden + j);
+                dct.mul(i).mul(gg.neg().fma(gg, one)).intoArray(dgt, dg + 2 * hidden + j);
                 dhv.mul(tc).mul(o.mul(one.sub(o))).intoArray(dgt, dg + 3 * hidden + j);
                 dct.mul(f).intoArray(dc, dco + s + j);
             }

@@ -168,19 +168,55 @@ public final class VectorKernels implements Kernels {
         Path path = forced != null ? forced : plan(m, n, k, ars, acs, brs, bcs);
         Problem problem = switch (path) {
             case TILED -> new Problem(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, 1, m, n, k, accumulate,
-                    packB(m, n, k, bcs), false);
+                    packB(m, n, k, bcs), false, null);
             // Cᵀ = Bᵀ·Aᵀ: Bᵀ(j, p) = B(p, j), Aᵀ(p, i) = A(i, p), Cᵀ(j, i) at c[cOff + j + i * ldc]
             case SWAPPED -> new Problem(b, bOff, bcs, brs, a, aOff, acs, ars, c, cOff, 1, ldc, n, m, k, accumulate,
-                    packB(n, m, k, ars), false);
+                    packB(n, m, k, ars), false, null);
             case DOT -> {
                 if (acs != 1 || brs != 1 || !LANES16) {
                     throw new IllegalArgumentException("the dot path needs 16 lanes, and contiguous rows of A and "
                             + "columns of B");
                 }
                 yield new Problem(a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, 1, m, n, k, accumulate,
-                        false, true);
+                        false, true, null);
             }
         };
+        long flops = 2L * m * n * k;
+        problem.run(flops < PARALLEL_FLOPS ? 1 : KernelPool.threads());
+    }
+
+    /**
+     * Packs all of B once, in the layout {@link #blocked} packs one block of it into: for each k
+     * block (of {@link #kStep} rows, from row pc) the NR-wide panels of all n columns, the block
+     * at {@code pc * roundUp(n, NR)}, panel q at {@code q * kc * NR} in it, columns past n zero.
+     */
+    @Override
+    public PackedMatrix pack(boolean transB, int k, int n, float[] b, int bOff, int ldb) {
+        int brs = transB ? 1 : ldb;
+        int bcs = transB ? ldb : 1;
+        int padded = roundUp(n, NR);
+        float[] packed = new float[Math.max(1, k * padded)];
+        int kcStep = kStep(Math.max(1, k));
+        for (int pc = 0; pc < k; pc += kcStep) {
+            int kc = Math.min(kcStep, k - pc);
+            float[] block = new float[kc * padded];
+            packB(b, bOff + pc * brs, brs, bcs, kc, n, block);
+            System.arraycopy(block, 0, packed, pc * padded, block.length);
+        }
+        return new PackedMatrix(transB, k, n, b, bOff, ldb, packed);
+    }
+
+    @Override
+    public void gemm(boolean transA, int m, float[] a, int aOff, int lda, PackedMatrix b,
+                     float[] c, int cOff, int ldc, boolean accumulate) {
+        int n = b.n;
+        int k = b.k;
+        if (b.packed == null || m <= 0 || n <= 0 || k <= 0) {
+            Kernels.super.gemm(transA, m, a, aOff, lda, b, c, cOff, ldc, accumulate);
+            return;
+        }
+        Problem problem = new Problem(a, aOff, transA ? 1 : lda, transA ? lda : 1, null, 0, 0, 0, c, cOff, ldc, 1,
+                m, n, k, accumulate, true, false, b.packed);
         long flops = 2L * m * n * k;
         problem.run(flops < PARALLEL_FLOPS ? 1 : KernelPool.threads());
     }
@@ -229,7 +265,7 @@ public final class VectorKernels implements Kernels {
      */
     private record Problem(float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                            float[] c, int cOff, int crs, int ccs, int m, int n, int k, boolean accumulate,
-                           boolean packB, boolean dot) {
+                           boolean packB, boolean dot, float[] prepacked) {
 
         /**
          * Splits C into at most {@code threads} bands of whole tiles, along n when it has enough
@@ -291,7 +327,11 @@ public final class VectorKernels implements Kernels {
                 int kc = Math.min(kcStep, k - pc);
                 boolean add = g.accumulate || pc > 0;
                 float[] bp = null;
-                if (g.packB) {
+                int bBase = 0; // where the panels of this block start in bp
+                if (g.prepacked != null) { // all of B packed by pack(): the block's panels in place
+                    bp = g.prepacked;
+                    bBase = pc * roundUp(g.n, NR) + jc * kc; // jc is a multiple of NR
+                } else if (g.packB) {
                     bp = ws.packedB(kc * roundUp(nc, NR));
                     packB(b, g.bOff + pc * brs + jc * bcs, brs, bcs, kc, nc, bp);
                 }
@@ -306,7 +346,7 @@ public final class VectorKernels implements Kernels {
                     for (int jr = 0; jr < nc; jr += NR) {
                         int cols = Math.min(NR, nc - jr);
                         float[] bArr = bp;
-                        int bi = jr * kc;
+                        int bi = bBase + jr * kc;
                         int bs = NR;
                         if (!g.packB) {
                             if (cols == NR) {

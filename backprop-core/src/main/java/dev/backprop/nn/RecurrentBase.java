@@ -229,6 +229,15 @@ public abstract sealed class RecurrentBase extends Module permits RNN, LSTM, GRU
      * state name, or is null for all zeros.
      */
     final Run run(Tensor input, Tensor[] initial) {
+        return run(input, initial, false);
+    }
+
+    /**
+     * {@link #run} with every layer composed step by step from {@link #cell} (when
+     * {@code composed}) rather than by {@link #runLayer}: the reference the fused layers are
+     * tested against.
+     */
+    final Run run(Tensor input, Tensor[] initial, boolean composed) {
         boolean batched = checkInputShape(input);
         int dirs = options.directions();
         int layers = options.numLayers();
@@ -253,7 +262,8 @@ public abstract sealed class RecurrentBase extends Module permits RNN, LSTM, GRU
                 layerInit[s] = init[s] == null ? null : init[s].slice(0, layer * dirs, (layer + 1) * dirs);
             }
             Tensor[][] w = Arrays.copyOfRange(weights, layer * dirs, (layer + 1) * dirs);
-            LayerRun r = runLayer(layerInput, inputTimeDim == 1, outTimeDim == 1, w, layerInit);
+            LayerRun r = composed ? composedLayer(layerInput, inputTimeDim == 1, outTimeDim == 1, w, layerInit)
+                    : runLayer(layerInput, inputTimeDim == 1, outTimeDim == 1, w, layerInit);
             for (int s = 0; s < stateNames.length; s++) {
                 finals.get(s).add(r.finalStates()[s]);
             }
@@ -281,8 +291,8 @@ public abstract sealed class RecurrentBase extends Module permits RNN, LSTM, GRU
     record LayerRun(Tensor output, Tensor[] finalStates) {}
 
     /**
-     * One layer, every direction, over the whole sequence. This default composes {@link #cell}
-     * step by step from differentiable ops; a subclass with a fused whole-sequence op overrides it.
+     * One layer, every direction, over the whole sequence. This default is {@link #composedLayer};
+     * a subclass with a fused whole-sequence op overrides it.
      *
      * @param x (L, N, in), or (N, L, in) when {@code inputBatchFirst}
      * @param outputBatchFirst the layout of the output
@@ -290,6 +300,16 @@ public abstract sealed class RecurrentBase extends Module permits RNN, LSTM, GRU
      * @param init per state name (dirs, N, H), or null for zeros
      */
     LayerRun runLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w, Tensor[] init) {
+        return composedLayer(x, inputBatchFirst, outputBatchFirst, w, init);
+    }
+
+    /**
+     * {@link #runLayer} composed of differentiable ops: the input projection of all steps as one
+     * product, then {@link #cell} step by step, so backpropagation through time needs no code of
+     * its own.
+     */
+    final LayerRun composedLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w,
+                                 Tensor[] init) {
         int inputTimeDim = inputBatchFirst ? 1 : 0;
         int outTimeDim = outputBatchFirst ? 1 : 0;
         int steps = x.size(inputTimeDim);

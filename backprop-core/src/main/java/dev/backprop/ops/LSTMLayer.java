@@ -2,6 +2,7 @@ package dev.backprop.ops;
 
 import dev.backprop.autograd.Node;
 import dev.backprop.kernels.Kernels;
+import dev.backprop.kernels.PackedMatrix;
 import dev.backprop.tensor.Tensor;
 
 /**
@@ -119,7 +120,8 @@ public final class LSTMLayer extends Node {
         for (int d = 0; d < directions; d++) {
             Tensor[] w = weights[d];
             float[] wih = contiguousValues(w[0]);
-            float[] whh = contiguousValues(w[1]);
+            // W_hhᵀ (H×4H), packed once for the product at every step
+            PackedMatrix whhT = kernels.pack(true, hidden, g4, contiguousValues(w[1]), 0, hidden);
             float[] gt = new float[rows * g4];
             if (w[2] != null) {
                 float[] bias = contiguousValues(w[2]).clone();
@@ -146,8 +148,7 @@ public final class LSTMLayer extends Node {
                 int t = forward ? s : steps - 1 - s;
                 int prev = forward ? t : t + 1;
                 int cur = forward ? t + 1 : t;
-                kernels.gemm(false, true, batch, g4, hidden, h, prev * state, hidden, whh, 0, hidden,
-                        gt, t * batch * g4, g4, true);
+                kernels.gemm(false, batch, h, prev * state, hidden, whhT, gt, t * batch * g4, g4, true);
                 kernels.lstmCell(batch, hidden, gt, t * batch * g4, c, prev * state, c, cur * state, h, cur * state);
             }
             gates[d] = gt;
@@ -236,7 +237,7 @@ public final class LSTMLayer extends Node {
         for (int d = 0; d < directions; d++) {
             boolean forward = d == 0;
             int base = 3 + 4 * d;
-            float[] whh = contiguousValues(input(base + 1));
+            PackedMatrix whh = kernels.pack(false, g4, hidden, contiguousValues(input(base + 1)), 0, hidden);
             float[] gt = gates[d];
             float[] h = hs[d];
             float[] c = cs[d];
@@ -266,8 +267,7 @@ public final class LSTMLayer extends Node {
                 kernels.lstmCellBackward(batch, hidden, gt, t * batch * g4, c, prev * state, c, cur * state,
                         dh, 0, dc, 0, dg, t * batch * g4);
                 if (s < steps - 1 || needH0) {
-                    kernels.gemm(false, false, batch, hidden, g4, dg, t * batch * g4, g4, whh, 0, hidden,
-                            dh, 0, hidden, false);
+                    kernels.gemm(false, batch, dg, t * batch * g4, g4, whh, dh, 0, hidden, false);
                 }
             }
             if (needH0) {
