@@ -76,6 +76,11 @@ public final class RecurrentGradChecks {
             return Tensor.cat(List.of(r.h().flatten(), r.c().flatten()), 0);
         }, normal(g, N, L, IN), normal(g, 4, N, HIDDEN), normal(g, 4, N, HIDDEN)));
 
+        GRU fusedGru = frozen(new GRU(IN, HIDDEN, GRU.Options.defaults().withNumLayers(2).withBidirectional(true)
+                .withBatchFirst(true)), g);
+        cases.add(of("gru bidirectional 2 layers (batchFirst): input, h0", in -> withState(fusedGru.forward(
+                in.get(0), in.get(1))), normal(g, N, L, IN), normal(g, 4, N, HIDDEN)));
+
         GRU biGru = frozen(new GRU(IN, HIDDEN, GRU.Options.defaults().withBidirectional(true)), g);
         cases.add(of("gru bidirectional, unbatched: input, h0", in -> withState(biGru.forward(in.get(0),
                 in.get(1))), normal(g, L, IN), normal(g, 2, HIDDEN)));

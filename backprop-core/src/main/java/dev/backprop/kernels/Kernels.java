@@ -79,6 +79,31 @@ public interface Kernels {
                           float[] c, int cOff, float[] dh, int dhOff, float[] dc, int dcOff,
                           float[] dGates, int dGatesOff);
 
+    /**
+     * One GRU time step for {@code rows} rows, in PyTorch's gate order r, z, n. Row r of
+     * {@code gates} ({@code 3 * hidden} floats at {@code gOff + r * 3 * hidden}) holds the input
+     * projection {@code x W_ihᵀ + b_ih} and is overwritten with the activations r, z, n; row r of
+     * {@code hp} (same layout) holds {@code h W_hhᵀ + b_hh}:
+     * <pre>
+     * r = σ(x_r + hp_r)    z = σ(x_z + hp_z)    n = tanh(x_n + r·hp_n)    h = (1 − z)·n + z·hPrev
+     * </pre>
+     */
+    void gruCell(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev, int hPrevOff,
+                 float[] h, int hOff);
+
+    /**
+     * The backward of {@link #gruCell} for one time step, from the activations it left in
+     * {@code gates}, {@code hp} and the previous state. {@code dh} holds the gradient of h and is
+     * overwritten with its direct part in the gradient of hPrev, {@code dh·z} (the part through
+     * W_hh is {@code dHp · W_hh}); {@code dGates} receives the gradient of the input projection and
+     * {@code dHp} that of {@code hp} (they differ in the n block only: {@code dHp_n = dGates_n·r}):
+     * <pre>
+     * dn' = dh·(1 − z)·(1 − n²)    dr' = dn'·hp_n·r(1 − r)    dz' = dh·(hPrev − n)·z(1 − z)
+     * </pre>
+     */
+    void gruCellBackward(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
+                         int hPrevOff, float[] dh, int dhOff, float[] dGates, int dGatesOff, float[] dHp, int dHpOff);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

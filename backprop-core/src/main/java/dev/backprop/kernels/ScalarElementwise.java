@@ -222,6 +222,54 @@ final class ScalarElementwise {
         }
     }
 
+    /** The GRU cell on rows [r0, r1), columns [j0, j1) of each gate block: see {@link Kernels#gruCell}. */
+    static void gruCell(int hidden, float[] gates, int go, float[] hp, int hpo, float[] hPrev, int hvo,
+                        float[] h, int ho, int r0, int r1, int j0, int j1) {
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 3 * hidden;
+            int p = hpo + r * 3 * hidden;
+            int s = r * hidden;
+            for (int j = j0; j < j1; j++) {
+                float rg = (float) sigmoid((double) gates[g + j] + hp[p + j]);
+                float z = (float) sigmoid((double) gates[g + hidden + j] + hp[p + hidden + j]);
+                float n = (float) Math.tanh(gates[g + 2 * hidden + j] + (double) rg * hp[p + 2 * hidden + j]);
+                gates[g + j] = rg;
+                gates[g + hidden + j] = z;
+                gates[g + 2 * hidden + j] = n;
+                h[ho + s + j] = (float) (n + (double) z * (hPrev[hvo + s + j] - (double) n));
+            }
+        }
+    }
+
+    /** The GRU cell's backward on rows [r0, r1), columns [j0, j1): see {@link Kernels#gruCellBackward}. */
+    static void gruCellBackward(int hidden, float[] gates, int go, float[] hp, int hpo, float[] hPrev, int hvo,
+                                float[] dh, int dho, float[] dx, int dxo, float[] dhp, int dhpo,
+                                int r0, int r1, int j0, int j1) {
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 3 * hidden;
+            int p = hpo + r * 3 * hidden;
+            int dxr = dxo + r * 3 * hidden;
+            int dpr = dhpo + r * 3 * hidden;
+            int s = r * hidden;
+            for (int j = j0; j < j1; j++) {
+                double rg = gates[g + j];
+                double z = gates[g + hidden + j];
+                double n = gates[g + 2 * hidden + j];
+                double dhv = dh[dho + s + j];
+                double dnPre = dhv * (1 - z) * (1 - n * n);
+                double drPre = dnPre * hp[p + 2 * hidden + j] * rg * (1 - rg);
+                double dzPre = dhv * (hPrev[hvo + s + j] - n) * z * (1 - z);
+                dx[dxr + j] = (float) drPre;
+                dx[dxr + hidden + j] = (float) dzPre;
+                dx[dxr + 2 * hidden + j] = (float) dnPre;
+                dhp[dpr + j] = (float) drPre;
+                dhp[dpr + hidden + j] = (float) dzPre;
+                dhp[dpr + 2 * hidden + j] = (float) (dnPre * rg);
+                dh[dho + s + j] = (float) (dhv * z);
+            }
+        }
+    }
+
     static double sigmoid(double x) {
         if (x >= 0) {
             return 1 / (1 + Math.exp(-x));

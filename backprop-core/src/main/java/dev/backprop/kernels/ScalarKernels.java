@@ -41,6 +41,20 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gruCell(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
+                        int hPrevOff, float[] h, int hOff) {
+        ScalarElementwise.gruCell(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, h, hOff, 0, rows, 0, hidden);
+    }
+
+    @Override
+    public void gruCellBackward(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
+                                int hPrevOff, float[] dh, int dhOff, float[] dGates, int dGatesOff, float[] dHp,
+                                int dHpOff) {
+        ScalarElementwise.gruCellBackward(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, dh, dhOff, dGates,
+                dGatesOff, dHp, dHpOff, 0, rows, 0, hidden);
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb,

@@ -266,6 +266,65 @@ final class VectorElementwise {
         }
     }
 
+    /** {@link Kernels#gruCell} on rows [r0, r1). */
+    static void gruCell(int hidden, float[] gt, int go, float[] hp, int hpo, float[] hv, int hvo, float[] h, int ho,
+                        int r0, int r1) {
+        int bound = S.loopBound(hidden);
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 3 * hidden;
+            int p = hpo + r * 3 * hidden;
+            int s = r * hidden;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector rg = sigmoid(FloatVector.fromArray(S, gt, g + j).add(FloatVector.fromArray(S, hp, p + j)));
+                FloatVector z = sigmoid(FloatVector.fromArray(S, gt, g + hidden + j)
+                        .add(FloatVector.fromArray(S, hp, p + hidden + j)));
+                FloatVector n = rg.fma(FloatVector.fromArray(S, hp, p + 2 * hidden + j),
+                        FloatVector.fromArray(S, gt, g + 2 * hidden + j)).lanewise(VectorOperators.TANH);
+                rg.intoArray(gt, g + j);
+                z.intoArray(gt, g + hidden + j);
+                n.intoArray(gt, g + 2 * hidden + j);
+                z.fma(FloatVector.fromArray(S, hv, hvo + s + j).sub(n), n).intoArray(h, ho + s + j);
+            }
+        }
+        if (bound < hidden) {
+            ScalarElementwise.gruCell(hidden, gt, go, hp, hpo, hv, hvo, h, ho, r0, r1, bound, hidden);
+        }
+    }
+
+    /** {@link Kernels#gruCellBackward} on rows [r0, r1). */
+    static void gruCellBackward(int hidden, float[] gt, int go, float[] hp, int hpo, float[] hv, int hvo,
+                                float[] dh, int dho, float[] dx, int dxo, float[] dhp, int dhpo, int r0, int r1) {
+        int bound = S.loopBound(hidden);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int r = r0; r < r1; r++) {
+            int g = go + r * 3 * hidden;
+            int p = hpo + r * 3 * hidden;
+            int dxr = dxo + r * 3 * hidden;
+            int dpr = dhpo + r * 3 * hidden;
+            int s = r * hidden;
+            for (int j = 0; j < bound; j += L) {
+                FloatVector rg = FloatVector.fromArray(S, gt, g + j);
+                FloatVector z = FloatVector.fromArray(S, gt, g + hidden + j);
+                FloatVector n = FloatVector.fromArray(S, gt, g + 2 * hidden + j);
+                FloatVector dhv = FloatVector.fromArray(S, dh, dho + s + j);
+                FloatVector dnPre = dhv.mul(one.sub(z)).mul(n.neg().fma(n, one));
+                FloatVector drPre = dnPre.mul(FloatVector.fromArray(S, hp, p + 2 * hidden + j)).mul(rg.mul(one.sub(rg)));
+                FloatVector dzPre = dhv.mul(FloatVector.fromArray(S, hv, hvo + s + j).sub(n)).mul(z.mul(one.sub(z)));
+                drPre.intoArray(dx, dxr + j);
+                dzPre.intoArray(dx, dxr + hidden + j);
+                dnPre.intoArray(dx, dxr + 2 * hidden + j);
+                drPre.intoArray(dhp, dpr + j);
+                dzPre.intoArray(dhp, dpr + hidden + j);
+                dnPre.mul(rg).intoArray(dhp, dpr + 2 * hidden + j);
+                dhv.mul(z).intoArray(dh, dho + s + j);
+            }
+        }
+        if (bound < hidden) {
+            ScalarElementwise.gruCellBackward(hidden, gt, go, hp, hpo, hv, hvo, dh, dho, dx, dxo, dhp, dhpo, r0, r1,
+                    bound, hidden);
+        }
+    }
+
     private static FloatVector sigmoid(FloatVector v) {
         // 1 / (1 + exp(-x)): exp overflows to +inf for x < -88 and the quotient is then 0, as it should be
         return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));

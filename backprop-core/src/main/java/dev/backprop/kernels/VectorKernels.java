@@ -137,6 +137,22 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void gruCell(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
+                        int hPrevOff, float[] h, int hOff) {
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), (from, to) ->
+                VectorElementwise.gruCell(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, h, hOff, from, to));
+    }
+
+    @Override
+    public void gruCellBackward(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
+                                int hPrevOff, float[] dh, int dhOff, float[] dGates, int dGatesOff, float[] dHp,
+                                int dHpOff) {
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), (from, to) ->
+                VectorElementwise.gruCellBackward(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, dh, dhOff,
+                        dGates, dGatesOff, dHp, dHpOff, from, to));
+    }
+
+    @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb,

@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import dev.backprop.ops.RecurrentLayer;
 import dev.backprop.tensor.Tensor;
 
 /**
@@ -44,6 +45,15 @@ public final class GRU extends RecurrentBase {
         return false; // b_hn sits inside the reset product
     }
 
+    /** The whole layer as one fused node ({@link RecurrentLayer}), with a hand-written backward through time. */
+    @Override
+    LayerRun runLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w, Tensor[] init) {
+        RecurrentLayer.Result r = RecurrentLayer.apply(RecurrentLayer.Cell.GRU, x, inputBatchFirst,
+                outputBatchFirst, w, init);
+        return new LayerRun(r.output(), r.finalStates());
+    }
+
+    /** One step from composed ops: the reference the fused layer is tested against. */
     @Override
     Tensor[] cell(Tensor projected, Tensor[] state, Tensor weightHhT, Tensor biasHh) {
         int hidden = hiddenSize();

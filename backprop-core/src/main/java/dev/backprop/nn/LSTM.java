@@ -1,6 +1,6 @@
 package dev.backprop.nn;
 
-import dev.backprop.ops.LSTMLayer;
+import dev.backprop.ops.RecurrentLayer;
 import dev.backprop.tensor.Tensor;
 import java.util.Objects;
 
@@ -66,11 +66,12 @@ public final class LSTM extends RecurrentBase {
         return new Result(r.output(), new State(r.finalStates()[0], r.finalStates()[1]));
     }
 
-    /** The whole layer as one fused node ({@link LSTMLayer}), with a hand-written backward through time. */
+    /** The whole layer as one fused node ({@link RecurrentLayer}), with a hand-written backward through time. */
     @Override
     LayerRun runLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w, Tensor[] init) {
-        LSTMLayer.Result r = LSTMLayer.apply(x, inputBatchFirst, outputBatchFirst, w, init[0], init[1]);
-        return new LayerRun(r.output(), new Tensor[] {r.h(), r.c()});
+        RecurrentLayer.Result r = RecurrentLayer.apply(RecurrentLayer.Cell.LSTM, x, inputBatchFirst, outputBatchFirst,
+                w, init);
+        return new LayerRun(r.output(), r.finalStates());
     }
 
     /** One step from composed ops: the reference the fused layer is tested against. */

@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import dev.backprop.ops.RecurrentLayer;
 import dev.backprop.tensor.Tensor;
 
 /**
@@ -53,6 +54,15 @@ public final class RNN extends RecurrentBase {
         return new Result(r.output(), r.finalStates()[0]);
     }
 
+    /** The whole layer as one fused node ({@link RecurrentLayer}), with a hand-written backward through time. */
+    @Override
+    LayerRun runLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w, Tensor[] init) {
+        RecurrentLayer.Result r = RecurrentLayer.apply(nonlinearity == Nonlinearity.TANH ? RecurrentLayer.Cell.RNN_TANH : RecurrentLayer.Cell.RNN_RELU, x, inputBatchFirst,
+                outputBatchFirst, w, init);
+        return new LayerRun(r.output(), r.finalStates());
+    }
+
+    /** One step from composed ops: the reference the fused layer is tested against. */
     @Override
     Tensor[] cell(Tensor projected, Tensor[] state, Tensor weightHhT, Tensor biasHh) {
         Tensor pre = projected.add(state[0].matmul(weightHhT));

@@ -11,16 +11,16 @@ import java.util.List;
 
 /**
  * What {@link RNN}, {@link LSTM} and {@link GRU} share, after PyTorch's {@code nn.RNNBase}: the
- * options, the parameters with PyTorch's names, shapes and order, and the loop over layers,
- * directions and time steps. A subclass supplies only its cell: one time step of one layer in
- * one direction.
+ * options, the parameters with PyTorch's names, shapes and order, and the loop over layers
+ * (with dropout between them).
  *
- * <p>Per layer and direction the input projection {@code x W_ihᵀ + b} of the whole sequence is
- * one matrix product; each time step adds one product with {@code W_hh}. The cells are composed
- * of differentiable ops, so backpropagation through time needs no code of its own; the one
- * hand-written node splits the projection into time steps ({@link StepSplit}, for a backward
- * linear in the sequence length). Initial and final states are plain tensors: pass
- * {@code state.detach()} back in for truncated BPTT.
+ * <p>Each layer, all its directions at once, is one fused node ({@link #runLayer}, implemented by
+ * {@link dev.backprop.ops.RecurrentLayer}): the input projection {@code x W_ihᵀ + b} of the whole
+ * sequence is one matrix product, each time step one product with {@code W_hh} and one fused
+ * elementwise pass, and backpropagation through time is written by hand. A subclass also supplies
+ * its cell composed of differentiable ops ({@link #cell}): {@link #composedLayer} runs it step by
+ * step, as the reference the fused layers are tested against. Initial and final states are plain
+ * tensors: pass {@code state.detach()} back in for truncated BPTT.
  *
  * <p>Layouts: time-major {@code (L, N, H_in)} by default, as in PyTorch; {@code (N, L, H_in)}
  * with {@code batchFirst}; or unbatched {@code (L, H_in)}. The output has

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The recurrent kernels: the vector LSTM cell (forward and backward) against the scalar one, the
+ * The recurrent kernels: the vector LSTM and GRU cells (forward and backward) against the scalar one, the
  * reference, on hidden sizes 1, 4, 13, 207 and 4098 (whole vectors, tails, both) at odd offsets
  * with saturating pre-activations among the values, on one and two threads; and products with a
  * packed right operand against plain ones.
@@ -90,6 +90,90 @@ class RecurrentKernelsParityTest {
         } finally {
             Kernels.setThreads(before);
         }
+    }
+
+    @TestFactory
+    List<DynamicTest> gruCellMatchesScalar() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int hidden : HIDDEN) {
+            for (int rows : new int[] {1, 3, hidden < 100 ? 300 : 9}) {
+                for (int threads : new int[] {1, 2}) {
+                    tests.add(DynamicTest.dynamicTest("hidden=" + hidden + " rows=" + rows + " threads=" + threads,
+                            () -> checkGru(hidden, rows, threads)));
+                }
+            }
+        }
+        return tests;
+    }
+
+    private static void checkGru(int hidden, int rows, int threads) {
+        Random rnd = new Random(hidden * 37L + rows);
+        int n = rows * hidden;
+        int go = 3;
+        int hpo = 2;
+        int hvo = 1;
+        int ho = 5;
+        float[] pre = values(rnd, go + 3 * n + 2, 2f);
+        float[] hp = values(rnd, hpo + 3 * n, 2f);
+        float[] hPrev = values(rnd, hvo + n, 1f);
+        float[] gs = pre.clone();
+        float[] gv = pre.clone();
+        float[] hs = new float[ho + n];
+        float[] hv = new float[ho + n];
+        SCALAR.gruCell(rows, hidden, gs, go, hp, hpo, hPrev, hvo, hs, ho);
+        int before = Kernels.threads();
+        Kernels.setThreads(threads);
+        try {
+            VECTOR.gruCell(rows, hidden, gv, go, hp, hpo, hPrev, hvo, hv, ho);
+            assertClose("gates", gs, gv);
+            assertClose("h", hs, hv);
+            assertEquals(pre[0], gv[0], "before the gates");
+            assertEquals(pre[pre.length - 1], gv[gv.length - 1], "after the gates");
+
+            float[] dhIn = gaussian(rnd, 4 + n);
+            float[] dhs = dhIn.clone();
+            float[] dhv = dhIn.clone();
+            float[] dgs = new float[1 + 3 * n];
+            float[] dgv = new float[1 + 3 * n];
+            float[] dps = new float[2 + 3 * n];
+            float[] dpv = new float[2 + 3 * n];
+            SCALAR.gruCellBackward(rows, hidden, gs, go, hp, hpo, hPrev, hvo, dhs, 4, dgs, 1, dps, 2);
+            VECTOR.gruCellBackward(rows, hidden, gs, go, hp, hpo, hPrev, hvo, dhv, 4, dgv, 1, dpv, 2);
+            assertClose("d gates", dgs, dgv);
+            assertClose("d hp", dps, dpv);
+            assertClose("d hPrev (direct part)", dhs, dhv);
+        } finally {
+            Kernels.setThreads(before);
+        }
+    }
+
+    @Test
+    void gruCellFollowsItsFormulas() {
+        // one row, hidden 1: x projections 0.5, -1, 2; hidden projections 0.25, 0.75, -0.5; hPrev 0.3
+        float[] gates = {0.5f, -1f, 2f};
+        float[] hp = {0.25f, 0.75f, -0.5f};
+        float[] hPrev = {0.3f};
+        float[] h = new float[1];
+        SCALAR.gruCell(1, 1, gates, 0, hp, 0, hPrev, 0, h, 0);
+        double r = 1 / (1 + Math.exp(-0.75));
+        double z = 1 / (1 + Math.exp(0.25));
+        double n = Math.tanh(2 + r * -0.5);
+        assertEquals(r, gates[0], 1e-6);
+        assertEquals(z, gates[1], 1e-6);
+        assertEquals(n, gates[2], 1e-6);
+        assertEquals((1 - z) * n + z * 0.3, h[0], 1e-6);
+        float[] dh = {1f};
+        float[] dg = new float[3];
+        float[] dp = new float[3];
+        SCALAR.gruCellBackward(1, 1, gates, 0, hp, 0, hPrev, 0, dh, 0, dg, 0, dp, 0);
+        double dn = (1 - z) * (1 - n * n);
+        assertEquals(dn * -0.5 * r * (1 - r), dg[0], 1e-6);
+        assertEquals((0.3 - n) * z * (1 - z), dg[1], 1e-6);
+        assertEquals(dn, dg[2], 1e-6);
+        assertEquals(dg[0], dp[0]);
+        assertEquals(dg[1], dp[1]);
+        assertEquals(dn * r, dp[2], 1e-6);
+        assertEquals(z, dh[0], 1e-6);
     }
 
     @Test

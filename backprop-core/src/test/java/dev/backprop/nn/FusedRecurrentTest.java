@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The fused whole-sequence layers against the same stack composed step by step from
+ * The fused whole-sequence layers (LSTM, GRU, RNN) against the same stack composed step by step from
  * differentiable ops ({@link RecurrentBase#run(Tensor, Tensor[], boolean)}): outputs, final
  * states and every gradient (input, initial states, parameters), for every option, at sizes where
  * the hidden size is not a multiple of the vector width.
@@ -54,6 +54,18 @@ class FusedRecurrentTest {
     Stream<DynamicTest> lstmMatchesTheComposedLayer() {
         return CONFIGS.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> compare(c,
                 new LSTM(IN, HIDDEN, c.options()), 2)));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> gruMatchesTheComposedLayer() {
+        return CONFIGS.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> compare(c,
+                new GRU(IN, HIDDEN, c.options()), 1)));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> rnnMatchesTheComposedLayer() {
+        return CONFIGS.stream().flatMap(c -> Stream.of(RNN.Nonlinearity.values()).map(nl -> DynamicTest.dynamicTest(
+                c.name() + " " + nl, () -> compare(c, new RNN(IN, HIDDEN, nl, c.options()), 1))));
     }
 
     /**
@@ -146,6 +158,12 @@ class FusedRecurrentTest {
         LSTM.Result s = single.forward(x, null);
         assertEquals("lstm_h_n", s.h().gradFn().name());
         assertEquals("lstm_c_n", s.c().gradFn().name());
+        GRU.Result gr = new GRU(IN, HIDDEN).forward(x, null);
+        assertEquals("gru", gr.output().gradFn().name());
+        assertEquals("gru_h_n", gr.h().gradFn().name());
+        RNN.Result rr = new RNN(IN, HIDDEN, RNN.Nonlinearity.RELU, RNN.Options.defaults()).forward(x, null);
+        assertEquals("rnn_relu", rr.output().gradFn().name());
+        assertEquals("rnn_relu_h_n", rr.h().gradFn().name());
     }
 
     @Test
