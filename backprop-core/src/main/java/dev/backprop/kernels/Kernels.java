@@ -36,6 +36,14 @@ public interface Kernels {
      */
     void adam(AdamStep step, float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, int n);
 
+    /**
+     * {@code out[outOff + i] = a[aOff + i·aStride] op b[bOff + i·bStride]} for i in [0, n). A stride of
+     * 0 repeats one value (broadcasting). Every implementation gives the same bits: one IEEE
+     * operation per element.
+     */
+    void binary(BinaryOp op, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
+                float[] out, int outOff, int n);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

@@ -11,6 +11,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void binary(BinaryOp op, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
+                       float[] out, int outOff, int n) {
+        ScalarElementwise.binary(op, a, aOff, aStride, b, bOff, bStride, out, outOff, n);
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         ScalarElementwise.unary(op, p, q, x, xOff, y, yOff, n);
     }

@@ -102,6 +102,17 @@ public final class VectorKernels implements Kernels {
     static final int ELEMENTWISE_PART = 1 << 15;
 
     @Override
+    public void binary(BinaryOp op, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
+                       float[] out, int outOff, int n) {
+        if ((aStride | bStride) >>> 1 != 0) { // a stride other than 0 or 1: no vector form
+            ScalarElementwise.binary(op, a, aOff, aStride, b, bOff, bStride, out, outOff, n);
+            return;
+        }
+        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.binary(op, a,
+                aOff + from * aStride, aStride, b, bOff + from * bStride, bStride, out, outOff + from, to - from));
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         KernelPool.forRange(n, ELEMENTWISE_PART,
                 (from, to) -> VectorElementwise.unary(op, p, q, x, xOff + from, y, yOff + from, to - from));

@@ -167,8 +167,7 @@ public final class F {
 
     /** y = x Wᵀ + b, with W of shape (out, in) as in {@code torch.nn.Linear}; b may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        Tensor y = x.matmul(weight.t());
-        return bias == null ? y : y.add(bias);
+        return dev.backprop.ops.Linear.apply(x, weight, bias);
     }
 
     /** Inverted dropout: zero with probability p and scale survivors by 1/(1-p), only when {@code training}. */
