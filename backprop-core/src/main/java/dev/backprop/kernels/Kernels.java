@@ -71,6 +71,21 @@ public interface Kernels {
     static int threads() {
         return KernelPool.threads();
     }
+
+    /** A range [from, to) of a loop split over threads by {@link #parallelFor}. */
+    @FunctionalInterface
+    interface Range {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over [0, n), split into one contiguous range per kernel thread when each
+     * gets at least {@code minPerPart} iterations; otherwise on the calling thread. The body must
+     * write disjoint outputs for disjoint ranges, so that the split cannot change a result.
+     */
+    static void parallelFor(int n, int minPerPart, Range body) {
+        KernelPool.forRange(n, minPerPart, 1, body);
+    }
 }
 
 final class KernelsHolder {

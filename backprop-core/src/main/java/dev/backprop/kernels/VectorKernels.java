@@ -108,26 +108,26 @@ public final class VectorKernels implements Kernels {
             ScalarElementwise.binary(op, a, aOff, aStride, b, bOff, bStride, out, outOff, n);
             return;
         }
-        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.binary(op, a,
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64, (from, to) -> VectorElementwise.binary(op, a,
                 aOff + from * aStride, aStride, b, bOff + from * bStride, bStride, out, outOff + from, to - from));
     }
 
     @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
-        KernelPool.forRange(n, ELEMENTWISE_PART,
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64,
                 (from, to) -> VectorElementwise.unary(op, p, q, x, xOff + from, y, yOff + from, to - from));
     }
 
     @Override
     public void unaryBackward(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff,
                               float[] dy, int dyOff, float[] dx, int dxOff, int n) {
-        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.unaryBackward(op, p, q, x,
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64, (from, to) -> VectorElementwise.unaryBackward(op, p, q, x,
                 xOff + from, y, yOff + from, dy, dyOff + from, dx, dxOff + from, to - from));
     }
 
     @Override
     public void adam(AdamStep step, float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, int n) {
-        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.adam(step, p, pOff + from, g,
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64, (from, to) -> VectorElementwise.adam(step, p, pOff + from, g,
                 gOff + from, m, v, from, to - from));
     }
 
