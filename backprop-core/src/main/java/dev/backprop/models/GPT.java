@@ -8,7 +8,6 @@ import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.Linear;
 import dev.backprop.nn.Module;
 import dev.backprop.nn.ModuleList;
-import dev.backprop.nn.MultiheadAttention;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Shape;
@@ -242,7 +241,6 @@ public class GPT extends Module {
         private final Linear fc;
         private final Activation.GELU act;
         private final Linear fc2;
-        private final Tensor future; // bool (ctx, ctx), true above the diagonal: the complement of mask
 
         public Block(int dModel, int nHead, int mlpHidden, int contextLength) {
             if (dModel <= 0 || nHead <= 0 || mlpHidden <= 0 || contextLength <= 0 || dModel % nHead != 0) {
@@ -260,7 +258,6 @@ public class GPT extends Module {
             fc = registerModule("fc", new Linear(dModel, mlpHidden));
             act = registerModule("act", new Activation.GELU(true));
             fc2 = registerModule("fc2", new Linear(mlpHidden, dModel));
-            future = MultiheadAttention.causalMask(contextLength);
             boolean[] allowed = new boolean[contextLength * contextLength];
             for (int i = 0; i < contextLength; i++) {
                 for (int j = 0; j <= i; j++) {
@@ -291,12 +288,10 @@ public class GPT extends Module {
             Tensor q = heads(qkvOut.slice(1, 0, c), b, t, hd); // (B, H, T, hd), views
             Tensor k = heads(qkvOut.slice(1, c, 2 * c), b, t, hd);
             Tensor v = heads(qkvOut.slice(1, 2 * c, 3 * c), b, t, hd);
-            Tensor att = q.matmul(k.transpose(-2, -1)).mul((float) (1.0 / Math.sqrt(hd))); // (B, H, T, T)
-            att = att.maskedFill(t == contextLength ? future : future.slice(0, 0, t).slice(1, 0, t),
-                    Float.NEGATIVE_INFINITY);
-            att = att.softmax(-1);
-            Tensor y = att.matmul(v).transpose(1, 2).reshape(b * t, c); // (B, T, H, hd) -> (B·T, d)
-            return proj.forward(y);
+            // one fused op: softmax(q kᵀ / √hd, causal) v, reading q, k, v in place; its (B, H, T, hd)
+            // output is stored as (B, T, H, hd), so merging the heads back is a view
+            Tensor y = F.scaledDotProductAttention(q, k, v, null, true, 1.0 / Math.sqrt(hd));
+            return proj.forward(y.transpose(1, 2).reshape(b * t, c)); // (B, T, H, hd) -> (B·T, d)
         }
 
         private Tensor heads(Tensor m, int b, int t, int hd) {
