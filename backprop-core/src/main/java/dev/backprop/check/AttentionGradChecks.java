@@ -11,6 +11,7 @@ import dev.backprop.nn.MultiheadAttention;
 import dev.backprop.nn.TransformerDecoderLayer;
 import dev.backprop.nn.TransformerEncoder;
 import dev.backprop.nn.TransformerEncoderLayer;
+import dev.backprop.ops.Attention;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Tensor;
 import java.util.ArrayList;
@@ -143,6 +144,8 @@ public final class AttentionGradChecks {
                     return F.scaledDotProductAttention(heads(x.slice(1, 0, E)), heads(x.slice(1, E, 2 * E)),
                             heads(x.slice(1, 2 * E, 3 * E)), null, true);
                 }, packed));
+        checks.add(GradCheckCase.ofFunction("scaled_dot_product_attention packed q/k/v projection, causal",
+                in -> Attention.packed(in.get(0), HEADS, true, Double.NaN), normal(g, N, L, 3 * E)));
         boolean[] keep = new boolean[L * S];
         for (int i = 0; i < keep.length; i++) {
             keep[i] = i % S == 0 || i % 3 != 1; // every query keeps key 0

@@ -8,6 +8,7 @@ import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.Linear;
 import dev.backprop.nn.Module;
 import dev.backprop.nn.ModuleList;
+import dev.backprop.ops.Attention;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Shape;
@@ -284,18 +285,12 @@ public class GPT extends Module {
         private Tensor attention(Tensor h, int b, int t) {
             int c = dModel;
             int hd = c / nHead;
-            Tensor qkvOut = qkv.forward(h); // (B·T, 3d)
-            Tensor q = heads(qkvOut.slice(1, 0, c), b, t, hd); // (B, H, T, hd), views
-            Tensor k = heads(qkvOut.slice(1, c, 2 * c), b, t, hd);
-            Tensor v = heads(qkvOut.slice(1, 2 * c, 3 * c), b, t, hd);
-            // one fused op: softmax(q kᵀ / √hd, causal) v, reading q, k, v in place; its (B, H, T, hd)
-            // output is stored as (B, T, H, hd), so merging the heads back is a view
-            Tensor y = F.scaledDotProductAttention(q, k, v, null, true, 1.0 / Math.sqrt(hd));
-            return proj.forward(y.transpose(1, 2).reshape(b * t, c)); // (B, T, H, hd) -> (B·T, d)
-        }
-
-        private Tensor heads(Tensor m, int b, int t, int hd) {
-            return m.reshape(b, t, nHead, hd).transpose(1, 2);
+            Tensor qkvOut = qkv.forward(h); // (B·T, 3d): q, k, v, each nHead heads of hd features
+            // one fused op (F.scaledDotProductAttention on the packed projection): per head
+            // softmax(q kᵀ / √hd, causal) v, reading q, k, v in place and returning the heads merged
+            // back, (B, T, d); the gradient of qkvOut comes back in one piece
+            Tensor y = Attention.packed(qkvOut.reshape(b, t, 3 * c), nHead, true, 1.0 / Math.sqrt(hd));
+            return proj.forward(y.reshape(b * t, c));
         }
 
         public LayerNorm ln1() {

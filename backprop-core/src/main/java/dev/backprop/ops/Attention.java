@@ -64,18 +64,20 @@ public final class Attention extends Node {
     private final int s;
     private final int e;
     private final int ev;
+    private final int heads; // packed form: heads per q/k/v block of the input; 0 for separate q, k, v
     private final float scale;
     private final boolean causal;
     private float[] p; // the probabilities, contiguous (batch…, L, S)
 
-    private Attention(Tensor q, Tensor k, Tensor v, int[] batch, int l, int s, int e, int ev, float scale,
+    private Attention(Tensor[] inputs, int[] batch, int l, int s, int e, int ev, int heads, float scale,
             boolean causal, float[] p) {
-        super("scaled_dot_product_attention", q, k, v);
+        super("scaled_dot_product_attention", inputs);
         this.batch = batch;
         this.l = l;
         this.s = s;
         this.e = e;
         this.ev = ev;
+        this.heads = heads;
         this.scale = scale;
         this.causal = causal;
         this.p = p;
@@ -129,19 +131,75 @@ public final class Attention extends Node {
             }
         }
         float sc = (float) (Double.isNaN(scale) ? 1 / Math.sqrt(e) : scale);
-        int count = Shape.numel(batch);
-        float[] p = new float[count * l * s];
-        int[] outShape = withMatrix(batch, l, ev);
-        Tensor out = denseLike(outShape, Arrays.equals(batchOf(qs), batch) ? q.strides() : null);
-        float[] o = out.floatStorage();
-        int[] os = out.strides();
-        Operand qo = Operand.of(q, batch);
-        Operand ko = Operand.of(k, batch);
-        Operand vo = Operand.of(v, batch);
+        Tensor out = denseLike(withMatrix(batch, l, ev), Arrays.equals(batchOf(qs), batch) ? q.strides() : null);
         MaskReader[] readers = new MaskReader[masks.length];
         for (int i = 0; i < masks.length; i++) {
             readers[i] = new MaskReader(masks[i], scoreShape);
         }
+        float[] p = forward(Operand.of(q, batch), Operand.of(k, batch), Operand.of(v, batch), Target.of(out),
+                batch, l, s, e, ev, sc, causal, readers);
+        return record(op, out, needsGrad(q, k, v)
+                ? new Attention(new Tensor[] {q, k, v}, batch, l, s, e, ev, 0, sc, causal, p) : null);
+    }
+
+    /**
+     * Self-attention on a packed projection, the layout of GPT's {@code c_attn} and of
+     * MultiheadAttention's {@code in_proj}: {@code qkv} (…, T, 3·H·D) holds q, k and v one after
+     * the other along its last dimension, each split into {@code heads} heads of D features. Returns
+     * the heads' outputs merged back, (…, T, H·D): the same numbers as splitting the heads into
+     * (…, H, T, D) views and calling {@link #apply}, but with one input, so the gradient of the
+     * packed matrix is written in one piece rather than assembled from three slices.
+     *
+     * @param scale the factor on the scores; NaN for 1/√D
+     */
+    public static Tensor packed(Tensor qkv, int heads, boolean causal, double scale) {
+        String op = "scaled_dot_product_attention";
+        qkv.requireType(DType.FLOAT32, op);
+        int r = qkv.dim();
+        if (r < 2 || heads <= 0 || qkv.size(-1) % (3 * heads) != 0) {
+            throw new IllegalArgumentException(op + ": expected a packed q/k/v projection (…, T, 3·" + heads
+                    + "·D), got " + Shape.str(qkv.shape()));
+        }
+        int[] shape = qkv.shape();
+        int t = shape[r - 2];
+        int d = shape[r - 1] / (3 * heads);
+        int[] batch = Arrays.copyOf(shape, r - 1);
+        batch[r - 2] = heads; // (…, H)
+        float sc = (float) (Double.isNaN(scale) ? 1 / Math.sqrt(d) : scale);
+        int[] outShape = Arrays.copyOf(shape, r);
+        outShape[r - 1] = heads * d;
+        Tensor out = Tensor.zeros(outShape);
+        float[] p = forward(Operand.of(headView(qkv, heads, d, 0), batch), Operand.of(headView(qkv, heads, d, 1), batch),
+                Operand.of(headView(qkv, heads, d, 2), batch), Target.of(headView(out, heads, d, 0)), batch, t, t, d, d,
+                sc, causal, new MaskReader[0]);
+        return record(op, out, needsGrad(qkv)
+                ? new Attention(new Tensor[] {qkv}, batch, t, t, d, d, heads, sc, causal, p) : null);
+    }
+
+    /**
+     * Block {@code block} of a (…, T, n·H·D) tensor seen as (…, H, T, D) heads, without autograd
+     * (a plain strided view of the same storage).
+     */
+    private static Tensor headView(Tensor x, int heads, int d, int block) {
+        int r = x.dim();
+        int[] sh = x.shape();
+        int[] st = x.strides();
+        int[] shape = Arrays.copyOf(sh, r + 1);
+        int[] strides = Arrays.copyOf(st, r + 1);
+        shape[r - 2] = heads;
+        strides[r - 2] = d * st[r - 1];
+        shape[r - 1] = sh[r - 2];
+        strides[r - 1] = st[r - 2];
+        shape[r] = d;
+        strides[r] = st[r - 1];
+        return x.asStrided(shape, strides, x.offset() + block * heads * d * st[r - 1]);
+    }
+
+    /** The forward pass over every matrix of the batch into {@code out}; returns P. */
+    private static float[] forward(Operand qo, Operand ko, Operand vo, Target out, int[] batch, int l, int s, int e,
+            int ev, float sc, boolean causal, MaskReader[] readers) {
+        int count = Shape.numel(batch);
+        float[] p = new float[count * l * s];
         Kernels kernels = Kernels.get();
         long work = (long) l * s * (e + ev);
         Kernels.parallelFor(count, work >= PER_MATRIX_PARALLEL ? Integer.MAX_VALUE : 1, (from, to) -> {
@@ -149,10 +207,8 @@ public final class Attention extends Node {
             for (int t = from; t < to; t++) {
                 unravel(t, batch, idx);
                 int pOff = t * l * s;
-                int qOff = qo.offset(idx);
-                int kOff = ko.offset(idx);
-                kernels.gemm(qo.trans, !ko.trans, l, s, e, qo.data, qOff, qo.ld, ko.data, kOff, ko.ld,
-                        p, pOff, s, false);
+                kernels.gemm(qo.trans, !ko.trans, l, s, e, qo.data, qo.offset(idx), qo.ld, ko.data, ko.offset(idx),
+                        ko.ld, p, pOff, s, false);
                 for (int i = 0; i < l; i++) {
                     int row = pOff + i * s;
                     int n = causal ? Math.min(i + 1, s) : s;
@@ -171,36 +227,58 @@ public final class Attention extends Node {
                         Arrays.fill(p, row + n, row + s, 0f);
                     }
                 }
-                int oOff = offset(os, idx);
                 kernels.gemm(false, vo.trans, l, ev, s, p, pOff, s, vo.data, vo.offset(idx), vo.ld,
-                        o, oOff, os[os.length - 2], false);
+                        out.data, out.offset(idx), out.ld, false);
             }
         });
-        return record(op, out, needsGrad(q, k, v) ? new Attention(q, k, v, batch, l, s, e, ev, sc, causal, p) : null);
+        return p;
     }
 
     @Override
     protected Tensor[] backward(Tensor dOut) {
+        if (heads > 0) { // packed: one gradient, (…, T, 3·H·D), its q, k and v blocks written in place
+            Tensor qkv = input(0);
+            Tensor grad = Tensor.zeros(qkv.shape());
+            backward(Operand.of(headView(qkv, heads, e, 0), batch), Operand.of(headView(qkv, heads, e, 1), batch),
+                    Operand.of(headView(qkv, heads, e, 2), batch), Operand.of(headView(dOut, heads, e, 0), batch),
+                    Target.of(headView(grad, heads, e, 0)), Target.of(headView(grad, heads, e, 1)),
+                    Target.of(headView(grad, heads, e, 2)));
+            return new Tensor[] {grad};
+        }
         Tensor q = input(0);
         Tensor k = input(1);
         Tensor v = input(2);
-        boolean needQ = needsInputGrad(0);
-        boolean needK = needsInputGrad(1);
-        boolean needV = needsInputGrad(2);
-        Operand qo = Operand.of(q, batch);
-        Operand ko = Operand.of(k, batch);
-        Operand vo = Operand.of(v, batch);
-        Operand go = Operand.of(dOut, batch);
-        Gradient dq = needQ ? new Gradient(q, batch, l, e) : null;
-        Gradient dk = needK ? new Gradient(k, batch, s, e) : null;
-        Gradient dv = needV ? new Gradient(v, batch, s, ev) : null;
+        Tensor dq = needsInputGrad(0) ? gradientLike(q, l, e) : null;
+        Tensor dk = needsInputGrad(1) ? gradientLike(k, s, e) : null;
+        Tensor dv = needsInputGrad(2) ? gradientLike(v, s, ev) : null;
+        backward(Operand.of(q, batch), Operand.of(k, batch), Operand.of(v, batch), Operand.of(dOut, batch),
+                dq == null ? null : Target.of(dq), dk == null ? null : Target.of(dk), dv == null ? null : Target.of(dv));
+        return new Tensor[] {reduced(dq, q), reduced(dk, k), reduced(dv, v)};
+    }
+
+    /**
+     * Where an input's gradient is computed: a (batch…, rows, cols) tensor in that input's memory
+     * order when its batch shape is the whole batch, else row-major (summed down by {@link #reduced}).
+     */
+    private Tensor gradientLike(Tensor input, int rows, int cols) {
+        int[] full = withMatrix(batch, rows, cols);
+        return denseLike(full, Arrays.equals(input.shape(), full) ? input.strides() : null);
+    }
+
+    /** The gradient summed over the batch dimensions that {@code input} broadcast (null stays null). */
+    private static Tensor reduced(Tensor grad, Tensor input) {
+        return grad == null || Arrays.equals(grad.shape(), input.shape()) ? grad : Sum.toShape(grad, input.shape());
+    }
+
+    /** The backward pass over every matrix of the batch into the targets that are not null. */
+    private void backward(Operand qo, Operand ko, Operand vo, Operand go, Target dq, Target dk, Target dv) {
         float[] pv = p;
         Kernels kernels = Kernels.get();
         int count = Shape.numel(batch);
         long work = (long) l * s * (e + ev);
         Kernels.parallelFor(count, work >= PER_MATRIX_PARALLEL ? Integer.MAX_VALUE : 1, (from, to) -> {
             int[] idx = new int[batch.length];
-            float[] ds = needQ || needK ? new float[l * s] : null;
+            float[] ds = dq != null || dk != null ? new float[l * s] : null;
             for (int t = from; t < to; t++) {
                 unravel(t, batch, idx);
                 int pOff = t * l * s;
@@ -232,10 +310,6 @@ public final class Attention extends Node {
                 }
             }
         });
-        return new Tensor[] {
-            dq == null ? null : dq.result(),
-            dk == null ? null : dk.result(),
-            dv == null ? null : dv.result()};
     }
 
     @Override
@@ -339,33 +413,17 @@ public final class Attention extends Node {
     }
 
     /**
-     * Where the gradient of one input is written: in that input's memory order when its batch
-     * shape is the whole batch, else into a full (batch…, rows, cols) tensor summed down to the
-     * input's shape at the end.
+     * Where the matrices of a result are written: a dense tensor whose last dimension is
+     * contiguous, (i, j) of batch entry idx at {@code data[offset(idx) + i * ld + j]}.
      */
-    private static final class Gradient {
-        final float[] data;
-        final int[] batchStrides;
-        final int ld;
-        private final Tensor tensor;
-        private final int[] inputShape;
-
-        Gradient(Tensor input, int[] batch, int rows, int cols) {
-            inputShape = input.shape();
-            int[] full = withMatrix(batch, rows, cols);
-            tensor = denseLike(full, Arrays.equals(inputShape, full) ? input.strides() : null);
-            data = tensor.floatStorage();
-            int[] st = tensor.strides();
-            batchStrides = Arrays.copyOf(st, st.length - 2);
-            ld = st[st.length - 2];
+    private record Target(float[] data, int base, int[] batchStrides, int ld) {
+        static Target of(Tensor t) {
+            int[] st = t.strides();
+            return new Target(t.floatStorage(), t.offset(), Arrays.copyOf(st, st.length - 2), st[st.length - 2]);
         }
 
         int offset(int[] idx) {
-            return Attention.offset(batchStrides, idx);
-        }
-
-        Tensor result() {
-            return Arrays.equals(tensor.shape(), inputShape) ? tensor : Sum.toShape(tensor, inputShape);
+            return base + Attention.offset(batchStrides, idx);
         }
     }
 

@@ -159,6 +159,38 @@ class FusedOpsTest {
     }
 
     @Test
+    void packedSelfAttentionEqualsTheSplitHeads() {
+        Generator g = new Generator(11);
+        int b = 3;
+        int t = 6;
+        int h = 2;
+        int hd = 5;
+        int d = h * hd;
+        for (boolean causal : new boolean[] {true, false}) {
+            Tensor packed = Tensor.randn(g, b, t, 3 * d);
+            Tensor a = packed.copy().requiresGrad(true);
+            Tensor c = packed.copy().requiresGrad(true);
+            Tensor ya = Attention.packed(a, h, causal, 0.4);
+            Function<Integer, Tensor> head = i -> c.slice(2, i * d, (i + 1) * d).reshape(b, t, h, hd).transpose(1, 2);
+            Tensor yc = F.scaledDotProductAttention(head.apply(0), head.apply(1), head.apply(2), null, causal, 0.4)
+                    .transpose(1, 2).reshape(b, t, d);
+            assertArrayEquals(new int[] {b, t, d}, ya.shape());
+            assertArrayEquals(yc.toFloatArray(), ya.toFloatArray(), "the same products in the same order");
+            Tensor up = Tensor.randn(g, b, t, d);
+            ya.backward(up);
+            yc.backward(up);
+            assertArrayEquals(c.grad().toFloatArray(), a.grad().toFloatArray(), "causal " + causal + ": gradient");
+        }
+        // unbatched (T, 3·H·D) and a strided gradient from above
+        Tensor x = Tensor.randn(g, t, 3 * d).requiresGrad(true);
+        Attention.packed(x, h, true, Double.NaN).sum().backward();
+        assertArrayEquals(new int[] {t, 3 * d}, x.grad().shape());
+        assertTrue(x.grad().isAllFinite());
+        assertMessage("expected a packed q/k/v projection (…, T, 3·4·D), got [6, 30]",
+                () -> Attention.packed(x, 4, true, Double.NaN));
+    }
+
+    @Test
     void masksOfBothConventionsAndAdditiveMasksBroadcast() {
         Generator g = new Generator(2);
         Tensor q = Tensor.randn(g, 2, 3, 4, 5);
