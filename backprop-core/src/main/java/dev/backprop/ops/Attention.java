@@ -27,10 +27,15 @@ import java.util.Objects;
  * results do not depend on the thread count.
  *
  * <p>Batch dimensions broadcast. A row that every mask blocks gives NaN, as in PyTorch; the
- * causal mask never blocks a whole row.
+ * causal mask never blocks a whole row. {@link #packed} is the same op on one packed q/k/v
+ * projection (self-attention), whose gradient then comes back in one piece.
  */
 public final class Attention extends Node {
-    /** Work per batch matrix (in multiply-adds) above which the GEMMs are left to spread themselves over threads. */
+    /**
+     * Work per batch matrix (in multiply-adds) from which the matrices are done one after the
+     * other, each GEMM spreading itself over the threads; below it the batch is spread instead
+     * (the GEMMs of one matrix are then too small to split).
+     */
     private static final long PER_MATRIX_PARALLEL = 1L << 21;
 
     /**
