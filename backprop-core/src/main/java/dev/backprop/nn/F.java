@@ -190,6 +190,8 @@ public final class F {
     /**
      * Layer normalisation over the last {@code normalizedShape.length} dimensions:
      * (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance; weight/bias may be null.
+     * One fused op ({@link dev.backprop.ops.LayerNormOp}) when weight and bias have the normalized
+     * shape; a weight or bias that only broadcasts to it is applied by separate ops.
      */
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, float eps) {
         int k = normalizedShape.length;
