@@ -28,7 +28,9 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+# models.py: the copy of ../shared/bench/torch/models.py that the jar carries for `bench --torch`
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "..", "backprop-cli", "src", "main", "resources", "dev",
+                                "backprop", "cli", "torch"))
 # the safetensors writer shared by the reference generators, kept once in the test resources
 sys.path.insert(0, os.path.join(HERE, "..", "resources", "reference", "generator"))
 import models  # noqa: E402

@@ -76,6 +76,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--blocks", description = "Blocks of timed steps (default: ${DEFAULT-VALUE}).")
     int blocks = 3;
 
+    @Option(names = "--gemm-seconds", description = "Least time per GEMM shape (default: ${DEFAULT-VALUE}); at least "
+            + "10 calls are timed either way.")
+    double gemmSeconds = 1.0;
+
     @Option(names = "--max-gemm", hidden = true, description = "Largest W5 size (the scalar run uses 512).")
     int maxGemm = 2048;
 
@@ -92,9 +96,9 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--threads: expected counts of at least 1, got " + t);
             }
         }
-        out.printf(Locale.ROOT, "backprop bench: kernels %s, Java %s, %d cores, %s batches, warm-up >= %d steps and "
+        out.printf(Locale.ROOT, "backprop bench: kernels %s, Java %s, %d cores, %s, warm-up >= %d steps and "
                         + ">= %.1f s, then %d x %d timed steps%n", Kernels.get().name(), Runtime.version(),
-                Runtime.getRuntime().availableProcessors(), freshBatches ? "16 fresh" : "one fixed", warmup,
+                Runtime.getRuntime().availableProcessors(), freshBatches ? "16 fresh batches" : "one fixed batch", warmup,
                 warmupSeconds, blocks, steps);
 
         WorkloadRunner runner = new WorkloadRunner(warmup, warmupSeconds, steps, blocks);
@@ -115,7 +119,7 @@ final class BenchCommand implements Callable<Integer> {
             GemmShape.squares().stream().filter(s -> s.n() <= maxGemm).forEach(shapes::add);
             shapes.addAll(GemmShape.narrow());
             for (int t : threads) {
-                gemm.addAll(GemmBenchmark.standard().run(Kernels.get(), shapes, t));
+                gemm.addAll(new GemmBenchmark(10, gemmSeconds).run(Kernels.get(), shapes, t));
             }
         }
 
@@ -307,7 +311,8 @@ final class BenchCommand implements Callable<Integer> {
                     System.getProperty("java.class.path"), Main.class.getName(), "bench"));
             cmd.addAll(ids);
             cmd.addAll(List.of("--threads", String.join(",", threads.stream().map(String::valueOf).toList()),
-                    "--warmup", "2", "--warmup-seconds", "0", "--steps", "10", "--blocks", "1", "--max-gemm", "512", "--json", tmp.toString()));
+                    "--warmup", "2", "--warmup-seconds", "0", "--steps", "10", "--blocks", "1", "--max-gemm", "512",
+                    "--gemm-seconds", "0.2", "--json", tmp.toString()));
             if (freshBatches) {
                 cmd.add("--fresh-batches");
             }

@@ -43,7 +43,7 @@ public final class Engine {
         }
         try (GradMode.Scope ignored = GradMode.noGrad()) {
             if (root.isLeaf()) {
-                accumulateLeaf(root, seed);
+                accumulateLeaf(root, seed, false);
                 return;
             }
             run(root.gradFn(), seed, retainGraph);
@@ -90,7 +90,7 @@ public final class Engine {
                 }
                 Node producer = input.gradFn();
                 if (producer == null) {
-                    accumulateLeaf(input, g);
+                    accumulateLeaf(input, g, node.gradientsAreNew());
                 } else {
                     pending.merge(producer, g, Tensor::add);
                 }
@@ -101,15 +101,19 @@ public final class Engine {
         }
     }
 
-    private static void accumulateLeaf(Tensor leaf, Tensor g) {
+    /** Adds g to the leaf's gradient; {@code owned} says g is a new array that may be kept as it is. */
+    private static void accumulateLeaf(Tensor leaf, Tensor g, boolean owned) {
         for (UnaryOperator<Tensor> hook : List.copyOf(leaf.leafHooks())) {
+            owned = false; // a hook may keep a reference to the gradient it sees
             Tensor replaced = hook.apply(g);
             if (replaced != null) {
                 g = replaced;
             }
         }
         if (leaf.grad() == null) {
-            leaf.setGrad(g.copy()); // own copy: g may alias another tensor's gradient
+            // keep g itself only when nothing else can see it; else an own copy (g may alias another gradient)
+            leaf.setGrad(owned && g.isContiguous() && g.offset() == 0 && g.floatStorage().length == g.numel()
+                    ? g : g.copy());
         } else {
             leaf.grad().addInPlace(g);
         }

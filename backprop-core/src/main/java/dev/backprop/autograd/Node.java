@@ -42,6 +42,15 @@ public abstract class Node {
      */
     protected abstract Tensor[] backward(Tensor gradOutput);
 
+    /**
+     * Whether every tensor {@link #backward} returns is a new array that nothing else refers to: the
+     * engine then keeps it as a leaf's gradient instead of copying it. Ops whose gradients may alias
+     * {@code gradOutput} or saved values (views, additions, identities) must leave this false.
+     */
+    protected boolean gradientsAreNew() {
+        return false;
+    }
+
     /** Drops values saved for backward; called once backward has run without {@code retainGraph}. */
     protected void release() {}
 

@@ -3,6 +3,7 @@ package dev.backprop.check;
 import dev.backprop.autograd.GradCheck;
 import dev.backprop.autograd.GradMode;
 import dev.backprop.autograd.HookHandle;
+import dev.backprop.nn.F;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.Module;
@@ -10,6 +11,7 @@ import dev.backprop.nn.MultiheadAttention;
 import dev.backprop.nn.TransformerDecoderLayer;
 import dev.backprop.nn.TransformerEncoder;
 import dev.backprop.nn.TransformerEncoderLayer;
+import dev.backprop.ops.Attention;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Tensor;
 import java.util.ArrayList;
@@ -20,7 +22,8 @@ import java.util.function.Supplier;
 /**
  * Gradient checks of the attention layers on tiny sizes (N = 2, L = 3, E = 4, 2 heads): each
  * check covers the inputs and every parameter of the layer at once (numerical against analytic
- * gradient of the layer's output), with dropout 0. Parameters are drawn from a local generator,
+ * gradient of the layer's output), with dropout 0. The fused scaled dot-product attention op is
+ * also checked on its own (causal on strided views, bool and float masks, broadcast batch). Parameters are drawn from a local generator,
  * so the cases do not depend on the default generator's state.
  *
  * <p>The relu encoder layer is checked at a draw where no pre-activation of the feed-forward
@@ -132,6 +135,29 @@ public final class AttentionGradChecks {
         Tensor x13 = normal(g, N, L, E);
         checks.add(check("transformer_encoder 2 pre-norm layers + final norm, causal", stack,
                 () -> stack.forward(x13, null, null, true), x13));
+
+        // the fused scaled dot-product attention op on its own (F.scaledDotProductAttention)
+        Tensor packed = normal(g, N * L, 3 * E); // q, k, v heads split from one (N·L, 3E) matrix, read in place
+        checks.add(GradCheckCase.ofFunction("scaled_dot_product_attention causal, heads of a packed projection",
+                in -> {
+                    Tensor x = in.get(0);
+                    return F.scaledDotProductAttention(heads(x.slice(1, 0, E)), heads(x.slice(1, E, 2 * E)),
+                            heads(x.slice(1, 2 * E, 3 * E)), null, true);
+                }, packed));
+        checks.add(GradCheckCase.ofFunction("scaled_dot_product_attention packed q/k/v projection, causal",
+                in -> Attention.packed(in.get(0), HEADS, true, Double.NaN), normal(g, N, L, 3 * E)));
+        boolean[] keep = new boolean[L * S];
+        for (int i = 0; i < keep.length; i++) {
+            keep[i] = i % S == 0 || i % 3 != 1; // every query keeps key 0
+        }
+        Tensor keepMask = Tensor.ofBools(keep, L, S);
+        checks.add(GradCheckCase.ofFunction("scaled_dot_product_attention bool mask (true = attend), scale 0.8",
+                in -> F.scaledDotProductAttention(in.get(0), in.get(1), in.get(2), keepMask, false, 0.8),
+                normal(g, N, HEADS, L, 3), normal(g, N, HEADS, S, 3), normal(g, N, HEADS, S, 2)));
+        Tensor additive = Tensor.randn(g, N, 1, L, S).mul(0.5f);
+        checks.add(GradCheckCase.ofFunction("scaled_dot_product_attention float mask, key/value batch broadcast",
+                in -> F.scaledDotProductAttention(in.get(0), in.get(1), in.get(2), additive, false),
+                normal(g, N, HEADS, L, 3), normal(g, 1, HEADS, S, 3), normal(g, S, 2)));
         return checks;
     }
 
@@ -181,6 +207,11 @@ public final class AttentionGradChecks {
             h.remove();
         }
         throw new IllegalStateException("no parameter draw kept relu's inputs away from 0");
+    }
+
+    /** (N·L, E) → (N, HEADS, L, E / HEADS), a view. */
+    private static Tensor heads(Tensor m) {
+        return m.reshape(N, L, HEADS, E / HEADS).transpose(1, 2);
     }
 
     private static Tensor normal(Generator g, int... shape) {

@@ -60,6 +60,13 @@ public final class LayerGradChecks {
         Sequential mlp = new Sequential(new Linear(6, 5), new Activation.Tanh(), new Linear(5, 4),
                 new Activation.GELU(), new Linear(4, 2));
         cases.add(layer("Sequential MLP (tanh, GELU)", mlp, x));
+        // the fused layer-norm op in its other forms: no affine parameters over two dimensions, weight only
+        cases.add(layer("LayerNorm over (2, 3), no affine", new LayerNorm(new int[] {2, 3}, 1e-5f, false, false),
+                Tensor.randn(g, 4, 2, 3).requiresGrad(true)));
+        LayerNorm weightOnly = new LayerNorm(new int[] {5}, 1e-3f, true, false);
+        Init.normal(weightOnly.weight(), 1, 0.5, g);
+        cases.add(layer("LayerNorm weight only, eps 1e-3", weightOnly,
+                Tensor.randn(g, 3, 5).requiresGrad(true)));
         Generator.defaultGenerator().setState(defaultState);
         return cases;
     }

@@ -70,6 +70,14 @@ public final class OpGradChecks {
                 normal(g, 2, 3, 5, 6)));
         cases.add(of("matmul broadcast batch", in -> in.get(0).matmul(in.get(1)), normal(g, 2, 1, 4, 5),
                 normal(g, 3, 5, 2)));
+        cases.add(of("matmul 3-D times matrix (one folded GEMM)", in -> in.get(0).matmul(in.get(1)),
+                normal(g, 2, 3, 5), normal(g, 5, 4)));
+        cases.add(of("matmul transposed 3-D times matrix", in -> in.get(0).transpose(0, 1).matmul(in.get(1)),
+                normal(g, 3, 2, 5), normal(g, 5, 4)));
+        cases.add(of("linear 3-D with bias (fused)", in -> dev.backprop.nn.F.linear(in.get(0), in.get(1), in.get(2)),
+                normal(g, 2, 3, 5), normal(g, 4, 5), normal(g, 4)));
+        cases.add(of("linear without bias, transposed input", in -> dev.backprop.nn.F.linear(in.get(0).t(), in.get(1),
+                null), normal(g, 5, 3), normal(g, 4, 5)));
         cases.add(of("matmul matrix-vector", in -> in.get(0).matmul(in.get(1)), normal(g, 4, 5), normal(g, 5)));
         cases.add(of("matmul vector-matrix", in -> in.get(0).matmul(in.get(1)), normal(g, 5), normal(g, 5, 3)));
         cases.add(of("matmul vector-vector", in -> in.get(0).matmul(in.get(1)), normal(g, 5), normal(g, 5)));

@@ -23,6 +23,8 @@ final class KernelPool {
     private static final long SPIN_NANOS = 50_000;
 
     private static volatile int threads = initialThreads();
+    /** How deep the calling thread is inside {@link #run}'s own part (nested calls run inline). */
+    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
     private static ExecutorService workers; // threads - 1 daemon threads, made on first use
     private static int workerCount;
 
@@ -66,7 +68,8 @@ final class KernelPool {
      * wake-up (several microseconds here) to every call. Idle workers park; they do not spin.
      */
     static void run(int parts, IntConsumer part) {
-        if (parts <= 1 || Thread.currentThread() instanceof Worker) {
+        int[] depth = DEPTH.get();
+        if (parts <= 1 || depth[0] > 0 || Thread.currentThread() instanceof Worker) {
             for (int p = 0; p < parts; p++) {
                 part.accept(p);
             }
@@ -95,10 +98,13 @@ final class KernelPool {
                 task.run();
             }
         }
+        depth[0]++; // a kernel called inside part 0 runs inline: the workers are busy with the other parts
         try {
             part.accept(0);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
+        } finally {
+            depth[0]--;
         }
         // the other parts write into the caller's arrays: wait for them even when interrupted
         boolean interrupted = false;
@@ -126,24 +132,18 @@ final class KernelPool {
         }
     }
 
-    /** A range [from, to) of a split loop. */
-    @FunctionalInterface
-    interface Range {
-        void run(int from, int to);
-    }
-
     /**
      * Runs {@code body} over [0, n), split into one contiguous part per thread when there are at
-     * least {@code minPerPart} elements for each (part boundaries are multiples of 64). For
-     * elementwise work the split cannot change any result.
+     * least {@code minPerPart} elements for each (part boundaries are multiples of {@code align}).
+     * For elementwise work the split cannot change any result.
      */
-    static void forRange(int n, int minPerPart, Range body) {
+    static void forRange(int n, int minPerPart, int align, Kernels.Range body) {
         int parts = (int) Math.min(threads, n / (long) Math.max(1, minPerPart));
         if (parts <= 1) {
             body.run(0, n);
             return;
         }
-        int chunk = ((n + parts - 1) / parts + 63) & ~63;
+        int chunk = ((n + parts - 1) / parts + align - 1) / align * align;
         run(parts, p -> {
             int from = Math.min(n, p * chunk);
             int to = Math.min(n, from + chunk);

@@ -104,6 +104,47 @@ public interface Kernels {
     void gruCellBackward(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
                          int hPrevOff, float[] dh, int dhOff, float[] dGates, int dGatesOff, float[] dHp, int dHpOff);
 
+    /**
+     * {@code out[outOff + i] = a[aOff + i·aStride] op b[bOff + i·bStride]} for i in [0, n). A stride of
+     * 0 repeats one value (broadcasting). Every implementation gives the same bits: one IEEE
+     * operation per element.
+     */
+    void binary(BinaryOp op, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
+                float[] out, int outOff, int n);
+
+    /**
+     * Softmax of one row: {@code y[yOff + i] = exp(s_i − max s) / Σ_j exp(s_j − max s)} with
+     * {@code s_i = scale · x[xOff + i]}, for i in [0, n). {@code x} and {@code y} may be the same
+     * range (in place). A row whose values are all −∞ gives NaN, as PyTorch's softmax does.
+     */
+    void softmax(float scale, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /**
+     * The gradient through {@link #softmax}: {@code dx[dxOff + i] = scale · y_i · (dy_i − Σ_j dy_j · y_j)}
+     * for i in [0, n), where {@code y} holds the softmax output. {@code dx} may be the same range
+     * as {@code dy} (in place).
+     */
+    void softmaxBackward(float scale, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n);
+
+    /**
+     * Layer normalisation of {@code rows} rows of {@code n} values, row r at {@code x[xOff + r·n]}:
+     * mean, biased variance, {@code rstd = 1/√(var + eps)} and
+     * {@code y = (x − mean) · rstd · w + b} at {@code y[yOff + r·n]} ({@code w} and {@code b}: n
+     * values, or null for none); the row's mean and rstd go to {@code mean[statOff + r]} and
+     * {@code rstd[statOff + r]}. The variance is taken about the mean (two passes).
+     */
+    void layerNorm(float[] x, int xOff, float[] w, float[] b, float eps, float[] y, int yOff,
+                   float[] mean, float[] rstd, int statOff, int rows, int n);
+
+    /**
+     * The gradient through {@link #layerNorm} for the same rows, from {@code dy}: with
+     * {@code x̂ = (x − mean) · rstd} and {@code g = dy · w} (dy when w is null),
+     * {@code dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))} at {@code dx[dxOff + r·n]}, and
+     * {@code dw[j] += Σ_r dy · x̂}, {@code db[j] += Σ_r dy}. Each of dx, dw, db may be null.
+     */
+    void layerNormBackward(float[] x, int xOff, float[] dy, int dyOff, float[] w, float[] mean, float[] rstd,
+                           int statOff, float[] dx, int dxOff, float[] dw, float[] db, int rows, int n);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();
@@ -130,6 +171,21 @@ public interface Kernels {
     /** How many threads one large kernel call may use. */
     static int threads() {
         return KernelPool.threads();
+    }
+
+    /** A range [from, to) of a loop split over threads by {@link #parallelFor}. */
+    @FunctionalInterface
+    interface Range {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over [0, n), split into one contiguous range per kernel thread when each
+     * gets at least {@code minPerPart} iterations; otherwise on the calling thread. The body must
+     * write disjoint outputs for disjoint ranges, so that the split cannot change a result.
+     */
+    static void parallelFor(int n, int minPerPart, Range body) {
+        KernelPool.forRange(n, minPerPart, 1, body);
     }
 }
 

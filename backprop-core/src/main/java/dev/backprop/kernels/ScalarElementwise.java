@@ -10,6 +10,32 @@ final class ScalarElementwise {
 
     private ScalarElementwise() {}
 
+    static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo,
+                       int n) {
+        switch (op) {
+            case ADD -> {
+                for (int i = 0; i < n; i++) {
+                    out[oo + i] = a[ao + i * as] + b[bo + i * bs];
+                }
+            }
+            case SUB -> {
+                for (int i = 0; i < n; i++) {
+                    out[oo + i] = a[ao + i * as] - b[bo + i * bs];
+                }
+            }
+            case MUL -> {
+                for (int i = 0; i < n; i++) {
+                    out[oo + i] = a[ao + i * as] * b[bo + i * bs];
+                }
+            }
+            case DIV -> {
+                for (int i = 0; i < n; i++) {
+                    out[oo + i] = a[ao + i * as] / b[bo + i * bs];
+                }
+            }
+        }
+    }
+
     static void unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n) {
         switch (op) {
             case RELU -> {

@@ -11,6 +11,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void binary(BinaryOp op, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
+                       float[] out, int outOff, int n) {
+        ScalarElementwise.binary(op, a, aOff, aStride, b, bOff, bStride, out, outOff, n);
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         ScalarElementwise.unary(op, p, q, x, xOff, y, yOff, n);
     }
@@ -52,6 +58,29 @@ public final class ScalarKernels implements Kernels {
                                 int dHpOff) {
         ScalarElementwise.gruCellBackward(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, dh, dhOff, dGates,
                 dGatesOff, dHp, dHpOff, 0, rows, 0, hidden);
+    }
+
+    @Override
+    public void softmax(float scale, float[] x, int xOff, float[] y, int yOff, int n) {
+        ScalarSoftmax.softmax(scale, x, xOff, y, yOff, n);
+    }
+
+    @Override
+    public void softmaxBackward(float scale, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff,
+                                int n) {
+        ScalarSoftmax.softmaxBackward(scale, y, yOff, dy, dyOff, dx, dxOff, n);
+    }
+
+    @Override
+    public void layerNorm(float[] x, int xOff, float[] w, float[] b, float eps, float[] y, int yOff,
+                          float[] mean, float[] rstd, int statOff, int rows, int n) {
+        ScalarLayerNorm.forward(x, xOff, w, b, eps, y, yOff, mean, rstd, statOff, rows, n);
+    }
+
+    @Override
+    public void layerNormBackward(float[] x, int xOff, float[] dy, int dyOff, float[] w, float[] mean, float[] rstd,
+                                  int statOff, float[] dx, int dxOff, float[] dw, float[] db, int rows, int n) {
+        ScalarLayerNorm.backward(x, xOff, dy, dyOff, w, mean, rstd, statOff, dx, dxOff, dw, db, rows, n);
     }
 
     @Override

@@ -21,6 +21,39 @@ final class VectorElementwise {
 
     private VectorElementwise() {}
 
+    /** Strides 0 or 1 only. */
+    static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo,
+                       int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        if (as == 1 && bs == 1) {
+            for (; i < bound; i += L) {
+                apply(op, FloatVector.fromArray(S, a, ao + i), FloatVector.fromArray(S, b, bo + i))
+                        .intoArray(out, oo + i);
+            }
+        } else if (as == 1) {
+            FloatVector bv = FloatVector.broadcast(S, b[bo]);
+            for (; i < bound; i += L) {
+                apply(op, FloatVector.fromArray(S, a, ao + i), bv).intoArray(out, oo + i);
+            }
+        } else if (bs == 1) {
+            FloatVector av = FloatVector.broadcast(S, a[ao]);
+            for (; i < bound; i += L) {
+                apply(op, av, FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        }
+        ScalarElementwise.binary(op, a, ao + i * as, as, b, bo + i * bs, bs, out, oo + i, n - i);
+    }
+
+    private static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
+        return switch (op) {
+            case ADD -> a.add(b);
+            case SUB -> a.sub(b);
+            case MUL -> a.mul(b);
+            case DIV -> a.div(b);
+        };
+    }
+
     static void unary(UnaryOp op, float p, float q, float[] x, int xo, float[] y, int yo, int n) {
         int bound = S.loopBound(n);
         int i = 0;

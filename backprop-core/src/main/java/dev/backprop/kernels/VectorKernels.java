@@ -102,28 +102,39 @@ public final class VectorKernels implements Kernels {
     static final int ELEMENTWISE_PART = 1 << 15;
 
     @Override
+    public void binary(BinaryOp op, float[] a, int aOff, int aStride, float[] b, int bOff, int bStride,
+                       float[] out, int outOff, int n) {
+        if ((aStride | bStride) >>> 1 != 0) { // a stride other than 0 or 1: no vector form
+            ScalarElementwise.binary(op, a, aOff, aStride, b, bOff, bStride, out, outOff, n);
+            return;
+        }
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64, (from, to) -> VectorElementwise.binary(op, a,
+                aOff + from * aStride, aStride, b, bOff + from * bStride, bStride, out, outOff + from, to - from));
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
-        KernelPool.forRange(n, ELEMENTWISE_PART,
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64,
                 (from, to) -> VectorElementwise.unary(op, p, q, x, xOff + from, y, yOff + from, to - from));
     }
 
     @Override
     public void unaryBackward(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff,
                               float[] dy, int dyOff, float[] dx, int dxOff, int n) {
-        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.unaryBackward(op, p, q, x,
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64, (from, to) -> VectorElementwise.unaryBackward(op, p, q, x,
                 xOff + from, y, yOff + from, dy, dyOff + from, dx, dxOff + from, to - from));
     }
 
     @Override
     public void adam(AdamStep step, float[] p, int pOff, float[] g, int gOff, float[] m, float[] v, int n) {
-        KernelPool.forRange(n, ELEMENTWISE_PART, (from, to) -> VectorElementwise.adam(step, p, pOff + from, g,
+        KernelPool.forRange(n, ELEMENTWISE_PART, 64, (from, to) -> VectorElementwise.adam(step, p, pOff + from, g,
                 gOff + from, m, v, from, to - from));
     }
 
     @Override
     public void lstmCell(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
                          float[] c, int cOff, float[] h, int hOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), 1, (from, to) ->
                 VectorElementwise.lstmCell(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, h, hOff, from, to));
     }
 
@@ -131,7 +142,7 @@ public final class VectorKernels implements Kernels {
     public void lstmCellBackward(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
                                  float[] c, int cOff, float[] dh, int dhOff, float[] dc, int dcOff,
                                  float[] dGates, int dGatesOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), 1, (from, to) ->
                 VectorElementwise.lstmCellBackward(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, dh, dhOff, dc,
                         dcOff, dGates, dGatesOff, from, to));
     }
@@ -139,7 +150,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gruCell(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
                         int hPrevOff, float[] h, int hOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), 1, (from, to) ->
                 VectorElementwise.gruCell(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, h, hOff, from, to));
     }
 
@@ -147,9 +158,32 @@ public final class VectorKernels implements Kernels {
     public void gruCellBackward(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
                                 int hPrevOff, float[] dh, int dhOff, float[] dGates, int dGatesOff, float[] dHp,
                                 int dHpOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), 1, (from, to) ->
                 VectorElementwise.gruCellBackward(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, dh, dhOff,
                         dGates, dGatesOff, dHp, dHpOff, from, to));
+    }
+
+    @Override
+    public void softmax(float scale, float[] x, int xOff, float[] y, int yOff, int n) {
+        VectorSoftmax.softmax(scale, x, xOff, y, yOff, n);
+    }
+
+    @Override
+    public void softmaxBackward(float scale, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff,
+                                int n) {
+        VectorSoftmax.softmaxBackward(scale, y, yOff, dy, dyOff, dx, dxOff, n);
+    }
+
+    @Override
+    public void layerNorm(float[] x, int xOff, float[] w, float[] b, float eps, float[] y, int yOff,
+                          float[] mean, float[] rstd, int statOff, int rows, int n) {
+        VectorLayerNorm.forward(x, xOff, w, b, eps, y, yOff, mean, rstd, statOff, rows, n);
+    }
+
+    @Override
+    public void layerNormBackward(float[] x, int xOff, float[] dy, int dyOff, float[] w, float[] mean, float[] rstd,
+                                  int statOff, float[] dx, int dxOff, float[] dw, float[] db, int rows, int n) {
+        VectorLayerNorm.backward(x, xOff, dy, dyOff, w, mean, rstd, statOff, dx, dxOff, dw, db, rows, n);
     }
 
     @Override

@@ -8,7 +8,7 @@ import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.Linear;
 import dev.backprop.nn.Module;
 import dev.backprop.nn.ModuleList;
-import dev.backprop.nn.MultiheadAttention;
+import dev.backprop.ops.Attention;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Shape;
@@ -242,7 +242,6 @@ public class GPT extends Module {
         private final Linear fc;
         private final Activation.GELU act;
         private final Linear fc2;
-        private final Tensor future; // bool (ctx, ctx), true above the diagonal: the complement of mask
 
         public Block(int dModel, int nHead, int mlpHidden, int contextLength) {
             if (dModel <= 0 || nHead <= 0 || mlpHidden <= 0 || contextLength <= 0 || dModel % nHead != 0) {
@@ -260,7 +259,6 @@ public class GPT extends Module {
             fc = registerModule("fc", new Linear(dModel, mlpHidden));
             act = registerModule("act", new Activation.GELU(true));
             fc2 = registerModule("fc2", new Linear(mlpHidden, dModel));
-            future = MultiheadAttention.causalMask(contextLength);
             boolean[] allowed = new boolean[contextLength * contextLength];
             for (int i = 0; i < contextLength; i++) {
                 for (int j = 0; j <= i; j++) {
@@ -287,20 +285,12 @@ public class GPT extends Module {
         private Tensor attention(Tensor h, int b, int t) {
             int c = dModel;
             int hd = c / nHead;
-            Tensor qkvOut = qkv.forward(h); // (B·T, 3d)
-            Tensor q = heads(qkvOut.slice(1, 0, c), b, t, hd); // (B, H, T, hd), views
-            Tensor k = heads(qkvOut.slice(1, c, 2 * c), b, t, hd);
-            Tensor v = heads(qkvOut.slice(1, 2 * c, 3 * c), b, t, hd);
-            Tensor att = q.matmul(k.transpose(-2, -1)).mul((float) (1.0 / Math.sqrt(hd))); // (B, H, T, T)
-            att = att.maskedFill(t == contextLength ? future : future.slice(0, 0, t).slice(1, 0, t),
-                    Float.NEGATIVE_INFINITY);
-            att = att.softmax(-1);
-            Tensor y = att.matmul(v).transpose(1, 2).reshape(b * t, c); // (B, T, H, hd) -> (B·T, d)
-            return proj.forward(y);
-        }
-
-        private Tensor heads(Tensor m, int b, int t, int hd) {
-            return m.reshape(b, t, nHead, hd).transpose(1, 2);
+            Tensor qkvOut = qkv.forward(h); // (B·T, 3d): q, k, v, each nHead heads of hd features
+            // one fused op (F.scaledDotProductAttention on the packed projection): per head
+            // softmax(q kᵀ / √hd, causal) v, reading q, k, v in place and returning the heads merged
+            // back, (B, T, d); the gradient of qkvOut comes back in one piece
+            Tensor y = Attention.packed(qkvOut.reshape(b, t, 3 * c), nHead, true, 1.0 / Math.sqrt(hd));
+            return proj.forward(y.reshape(b * t, c));
         }
 
         public LayerNorm ln1() {

@@ -167,8 +167,7 @@ public final class F {
 
     /** y = x Wᵀ + b, with W of shape (out, in) as in {@code torch.nn.Linear}; b may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        Tensor y = x.matmul(weight.t());
-        return bias == null ? y : y.add(bias);
+        return dev.backprop.ops.Linear.apply(x, weight, bias);
     }
 
     /** Inverted dropout: zero with probability p and scale survivors by 1/(1-p), only when {@code training}. */
@@ -190,6 +189,8 @@ public final class F {
     /**
      * Layer normalisation over the last {@code normalizedShape.length} dimensions:
      * (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance; weight/bias may be null.
+     * One fused op ({@link dev.backprop.ops.LayerNormOp}) when weight and bias have the normalized
+     * shape; a weight or bias that only broadcasts to it is applied by separate ops.
      */
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, float eps) {
         int k = normalizedShape.length;
@@ -199,6 +200,11 @@ public final class F {
             throw new IllegalArgumentException("layer_norm: expected input of shape (*, "
                     + Shape.str(normalizedShape).replace("[", "").replace("]", "") + "), got " + Shape.str(s));
         }
+        if ((weight == null || java.util.Arrays.equals(weight.shape(), normalizedShape))
+                && (bias == null || java.util.Arrays.equals(bias.shape(), normalizedShape))) {
+            return dev.backprop.ops.LayerNormOp.apply(x, Shape.numel(normalizedShape), weight, bias, eps);
+        }
+        // a weight or bias that only broadcasts to the normalized shape: the composite form
         int[] dims = new int[k];
         for (int i = 0; i < k; i++) {
             dims[i] = s.length - k + i;
@@ -211,6 +217,42 @@ public final class F {
             y = y.mul(weight);
         }
         return bias == null ? y : y.add(bias);
+    }
+
+    /**
+     * Scaled dot-product attention, as {@code torch.nn.functional.scaled_dot_product_attention}
+     * (without dropout): {@code softmax(q kᵀ · scale + mask) v} over the last two dimensions, one
+     * fused op (see {@link dev.backprop.ops.Attention}).
+     *
+     * @param q query (…, L, E)
+     * @param k key (…, S, E)
+     * @param v value (…, S, Ev); the batch dimensions of q, k and v broadcast
+     * @param attnMask null, or broadcastable to (…, L, S): bool/uint8 where true means the query may
+     *     attend to that key (PyTorch's convention here; note that {@link MultiheadAttention}'s
+     *     masks mean the opposite), or float added to the scores
+     * @param causal query i attends to keys 0..i only (the top-left aligned causal mask); not
+     *     together with {@code attnMask}, as in PyTorch
+     * @param scale the factor on q kᵀ; NaN for PyTorch's default 1/√E
+     * @return (…, L, Ev), laid out in memory in the order of q's dimensions (a view for heads split
+     *     from a packed projection); rows whose keys are all masked are NaN, as in PyTorch
+     */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean causal,
+            double scale) {
+        if (causal && attnMask != null) {
+            throw new IllegalArgumentException("scaled_dot_product_attention: pass either attnMask or causal=true, "
+                    + "not both (PyTorch refuses an explicit attn_mask with is_causal=True); fold the causal mask into "
+                    + "attnMask instead");
+        }
+        return attnMask == null
+                ? dev.backprop.ops.Attention.apply(q, k, v, causal, scale)
+                : dev.backprop.ops.Attention.apply(q, k, v, false, scale,
+                        attnMask.dtype() == DType.FLOAT32 ? dev.backprop.ops.Attention.Mask.additive(attnMask)
+                                : dev.backprop.ops.Attention.Mask.allowWhereTrue(attnMask));
+    }
+
+    /** {@link #scaledDotProductAttention(Tensor, Tensor, Tensor, Tensor, boolean, double)} with scale 1/√E. */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, Tensor attnMask, boolean causal) {
+        return scaledDotProductAttention(q, k, v, attnMask, causal, Double.NaN);
     }
 
     /**

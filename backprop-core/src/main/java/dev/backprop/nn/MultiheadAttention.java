@@ -1,5 +1,6 @@
 package dev.backprop.nn;
 
+import dev.backprop.ops.Attention;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Shape;
@@ -23,9 +24,12 @@ import dev.backprop.tensor.Tensor;
  * (or uint8) mask is true where attention is <em>not</em> allowed, a float mask is added to the
  * scores. A query row whose keys are all masked gives NaN, exactly as PyTorch does.
  *
- * <p>The whole layer is composed of differentiable ops (linear, views, batched matmul, masked
- * fill, softmax, dropout), so its gradient comes from autograd. With query, key and value the same
- * tensor the three projections are one matmul (PyTorch's self-attention path, same numbers).
+ * <p>The whole layer is composed of differentiable ops, so its gradient comes from autograd. When
+ * the attention weights are not asked for and no dropout applies, the heads go through the fused
+ * {@link dev.backprop.ops.Attention} op (scores, masks, softmax and the product with v in one op,
+ * q, k, v read in place); otherwise through separate ops (batched matmul, masked fill, softmax,
+ * dropout), which expose the weights. With query, key and value the same tensor the three
+ * projections are one matmul (PyTorch's self-attention path, same numbers).
  *
  * <p>Not supported: {@code add_bias_kv} and {@code add_zero_attn} (rarely used; PyTorch's own
  * fast paths exclude them too).
@@ -240,31 +244,53 @@ public class MultiheadAttention extends Module {
                     && attnMask.size(2) == s;
             checkMask(ok, "attnMask", "(L, S) = (" + l + ", " + s + ") or (N·numHeads, L, S) = (" + n * numHeads
                     + ", " + l + ", " + s + ")", attnMask);
-        } else if (isCausal) {
-            attnMask = causalMask(l, s);
         }
-
+        boolean causalOnly = attnMask == null && isCausal;
         Tensor[] qkv = project(query, key, value, selfAttention, sharedKeyValue);
-        Tensor q = splitHeads(qkv[0], n, l).mul((float) (1 / Math.sqrt(headDim))); // (N, H, L, hd)
+        Tensor q = splitHeads(qkv[0], n, l); // (N, H, L, hd), views where the layout allows
         Tensor k = splitHeads(qkv[1], n, s); // (N, H, S, hd)
         Tensor v = splitHeads(qkv[2], n, s); // (N, H, S, hd)
-        Tensor scores = q.matmul(k.transpose(-2, -1)); // (N, H, L, S)
-        if (attnMask != null) {
-            scores = applyMask(scores, attnMask.dim() == 3 ? attnMask.reshape(n, numHeads, l, s) : attnMask);
+        Tensor headMask = attnMask == null ? null : attnMask.dim() == 3 ? attnMask.reshape(n, numHeads, l, s)
+                : attnMask;
+        Tensor paddingMask = keyPaddingMask == null ? null : keyPaddingMask.reshape(n, 1, 1, s);
+        Tensor context;
+        Tensor attn = null;
+        if (dropout == 0 || !isTraining()) {
+            // one fused op, q, k, v read in place; its output is stored in q's memory order, so
+            // merging the heads back is a view for batchFirst. The weights, when asked for, are
+            // computed apart, so the output does not depend on needWeights.
+            java.util.List<Attention.Mask> masks = new java.util.ArrayList<>(2);
+            if (headMask != null) {
+                masks.add(fusedMask(headMask));
+            }
+            if (paddingMask != null) {
+                masks.add(fusedMask(paddingMask));
+            }
+            context = Attention.apply(q, k, v, causalOnly, 1 / Math.sqrt(headDim), masks.toArray(new Attention.Mask[0]));
+            if (needWeights) {
+                attn = weights(q, k, causalOnly ? causalMask(l, s) : headMask, paddingMask);
+            }
+        } else {
+            attn = weights(q, k, causalOnly ? causalMask(l, s) : headMask, paddingMask);
+            attn = F.dropout(attn, dropout, isTraining(), Generator.defaultGenerator());
+            context = attn.matmul(v); // (N, H, L, hd)
         }
-        if (keyPaddingMask != null) {
-            scores = applyMask(scores, keyPaddingMask.reshape(n, 1, 1, s));
-        }
-        Tensor attn = scores.softmax(-1);
-        attn = F.dropout(attn, dropout, isTraining(), Generator.defaultGenerator());
-        Tensor context = attn.matmul(v); // (N, H, L, hd)
-        Tensor merged = batchFirst
-                ? context.permute(0, 2, 1, 3).reshape(n, l, embedDim)
-                : context.permute(2, 0, 1, 3).reshape(l, n, embedDim);
         // F.linear rather than outProj.forward: PyTorch calls the functional too (no out_proj hooks)
-        Tensor out = F.linear(merged, outProj.weight(), outProj.bias());
+        Tensor out = F.linear(merge(context, n, l), outProj.weight(), outProj.bias());
         Tensor weights = !needWeights ? null : averageAttnWeights ? attn.mean(1, false) : attn;
         return new Result(out, weights);
+    }
+
+    /** softmax(q kᵀ / √headDim + masks) as separate ops: the attention weights (N, H, L, S). */
+    private Tensor weights(Tensor q, Tensor k, Tensor attnMask, Tensor paddingMask) {
+        Tensor scores = q.mul((float) (1 / Math.sqrt(headDim))).matmul(k.transpose(-2, -1)); // (N, H, L, S)
+        if (attnMask != null) {
+            scores = applyMask(scores, attnMask);
+        }
+        if (paddingMask != null) {
+            scores = applyMask(scores, paddingMask);
+        }
+        return scores.softmax(-1);
     }
 
     /** q (…, E), k (…, E), v (…, E): one matmul for self-attention, two when key is value, else three. */
@@ -299,6 +325,18 @@ public class MultiheadAttention extends Module {
         return batchFirst
                 ? t.reshape(n, len, numHeads, headDim).permute(0, 2, 1, 3)
                 : t.reshape(len, n, numHeads, headDim).permute(1, 2, 0, 3);
+    }
+
+    /** (N, H, len, headDim) → (N, len, E) with batchFirst, else (len, N, E). */
+    private Tensor merge(Tensor context, int n, int len) {
+        return batchFirst
+                ? context.permute(0, 2, 1, 3).reshape(n, len, embedDim)
+                : context.permute(2, 0, 1, 3).reshape(len, n, embedDim);
+    }
+
+    /** A mask of this layer (bool/uint8 true = masked, or float added) for the fused op. */
+    private static Attention.Mask fusedMask(Tensor mask) {
+        return mask.dtype().isMask() ? Attention.Mask.blockWhereTrue(mask) : Attention.Mask.additive(mask);
     }
 
     private static Tensor applyMask(Tensor scores, Tensor mask) {

@@ -1,6 +1,8 @@
 package dev.backprop.ops;
 
 import dev.backprop.autograd.Node;
+import dev.backprop.kernels.BinaryOp;
+import dev.backprop.kernels.Kernels;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
@@ -30,9 +32,18 @@ public final class Binary extends Node {
         MINIMUM("minimum");
 
         final String opName;
+        /** The array kernel of this op, or null for the generic loop. */
+        final BinaryOp kernel;
 
         Kind(String opName) {
             this.opName = opName;
+            this.kernel = switch (opName) {
+                case "add" -> BinaryOp.ADD;
+                case "sub" -> BinaryOp.SUB;
+                case "mul" -> BinaryOp.MUL;
+                case "div" -> BinaryOp.DIV;
+                default -> null;
+            };
         }
 
         float apply(float a, float b) {
@@ -76,21 +87,12 @@ public final class Binary extends Node {
 
     private static void row(Kind kind, float[] out, int po, int n, float[] a, int pa, int sa, float[] b, int pb,
             int sb) {
-        switch (kind) {
-            case ADD -> {
-                for (int i = 0; i < n; i++) out[po + i] = a[pa + i * sa] + b[pb + i * sb];
-            }
-            case SUB -> {
-                for (int i = 0; i < n; i++) out[po + i] = a[pa + i * sa] - b[pb + i * sb];
-            }
-            case MUL -> {
-                for (int i = 0; i < n; i++) out[po + i] = a[pa + i * sa] * b[pb + i * sb];
-            }
-            case DIV -> {
-                for (int i = 0; i < n; i++) out[po + i] = a[pa + i * sa] / b[pb + i * sb];
-            }
-            default -> {
-                for (int i = 0; i < n; i++) out[po + i] = kind.apply(a[pa + i * sa], b[pb + i * sb]);
+        BinaryOp op = kind.kernel;
+        if (op != null) {
+            Kernels.get().binary(op, a, pa, sa, b, pb, sb, out, po, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                out[po + i] = kind.apply(a[pa + i * sa], b[pb + i * sb]);
             }
         }
     }

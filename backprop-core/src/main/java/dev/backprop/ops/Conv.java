@@ -129,22 +129,26 @@ public final class Conv {
             int cols = win.cols();
             int inPlane = win.inH * win.inW;
             float[] out = new float[n * o * cols]; // (N, O, outH, outW)
-            float[] buf = win.isIdentity() ? null : new float[rows * cols];
             Kernels k = Kernels.get();
-            for (int s = 0; s < n; s++) {
-                for (int g = 0; g < groups; g++) {
-                    int xOff = xc.offset() + (s * xs[1] + g * win.channels) * inPlane;
-                    float[] colData = xd;
-                    int colOff = xOff;
-                    if (buf != null) {
-                        win.im2col(xd, xOff, buf);
-                        colData = buf;
-                        colOff = 0;
+            // samples split over threads (each writes its own output planes); per sample and group,
+            // one im2col into a per-thread buffer that stays in cache, then one GEMM
+            Kernels.parallelFor(n, 1, (s0, s1) -> {
+                float[] buf = win.isIdentity() ? null : Workspace.get(0, rows * cols);
+                for (int s = s0; s < s1; s++) {
+                    for (int g = 0; g < groups; g++) {
+                        int xOff = xc.offset() + (s * xs[1] + g * win.channels) * inPlane;
+                        float[] colData = xd;
+                        int colOff = xOff;
+                        if (buf != null) {
+                            win.im2col(xd, xOff, buf);
+                            colData = buf;
+                            colOff = 0;
+                        }
+                        k.gemm(false, false, og, cols, rows, wd, wc.offset() + g * og * rows, rows, colData, colOff,
+                                cols, out, (s * o + g * og) * cols, cols, false);
                     }
-                    k.gemm(false, false, og, cols, rows, wd, wc.offset() + g * og * rows, rows, colData, colOff, cols,
-                            out, (s * o + g * og) * cols, cols, false);
                 }
-            }
+            });
             addBias(out, n, o, cols, b);
             Tensor y = Tensor.of(out, n, o, outH, outW);
             return record(op, y, needsGrad(x, w, b) ? new Convolution(op, x, w, b, win, groups) : null);
@@ -168,34 +172,56 @@ public final class Conv {
             Tensor wc = needX ? input(1).detach().contiguous() : null;
             float[] dx = needX ? new float[n * c * inPlane] : null;
             float[] dw = needW ? new float[o * rows] : null;
-            float[] buf = win.isIdentity() || !(needX || needW) ? null : new float[rows * cols];
             Kernels k = Kernels.get();
-            for (int s = 0; s < n && (needX || needW); s++) {
-                for (int g = 0; g < groups; g++) {
-                    int dyOff = dyc.offset() + (s * o + g * og) * cols;
-                    int imageOff = (s * c + g * win.channels) * inPlane;
-                    if (needW) { // dW[g] += dy · im2col(x)ᵀ
-                        float[] colData = xc.floatStorage();
-                        int colOff = xc.offset() + imageOff;
-                        if (buf != null) {
-                            win.im2col(colData, colOff, buf);
-                            colData = buf;
-                            colOff = 0;
-                        }
-                        k.gemm(false, true, og, rows, cols, dy, dyOff, cols, colData, colOff, cols, dw, g * og * rows,
-                                rows, true);
-                    }
-                    if (needX) { // dx = col2im(W[g]ᵀ · dy)
-                        int wOff = wc.offset() + g * og * rows;
-                        if (buf == null) {
-                            k.gemm(true, false, rows, cols, og, wc.floatStorage(), wOff, rows, dy, dyOff, cols, dx,
-                                    imageOff, cols, false);
-                        } else {
-                            k.gemm(true, false, rows, cols, og, wc.floatStorage(), wOff, rows, dy, dyOff, cols, buf,
-                                    0, cols, false);
-                            win.col2im(buf, dx, imageOff);
+            if (needX) { // dx[s] = col2im(W[g]ᵀ · dy[s]): samples split over threads, each writes its own planes
+                Kernels.parallelFor(n, 1, (s0, s1) -> {
+                    float[] buf = win.isIdentity() ? null : Workspace.get(0, rows * cols);
+                    for (int s = s0; s < s1; s++) {
+                        for (int g = 0; g < groups; g++) {
+                            int dyOff = dyc.offset() + (s * o + g * og) * cols;
+                            int imageOff = (s * c + g * win.channels) * inPlane;
+                            int wOff = wc.offset() + g * og * rows;
+                            if (buf == null) {
+                                k.gemm(true, false, rows, cols, og, wc.floatStorage(), wOff, rows, dy, dyOff, cols, dx,
+                                        imageOff, cols, false);
+                            } else {
+                                k.gemm(true, false, rows, cols, og, wc.floatStorage(), wOff, rows, dy, dyOff, cols,
+                                        buf, 0, cols, false);
+                                win.col2im(buf, dx, imageOff);
+                            }
                         }
                     }
+                });
+            }
+            if (needW) {
+                // dW = Σ_s dy[s] · im2col(x[s])ᵀ, summed within fixed chunks of samples (one chunk per task,
+                // in sample order), then the chunk sums added in chunk order: the same bits on any number
+                // of threads
+                int chunks = (n + DW_CHUNK - 1) / DW_CHUNK;
+                float[][] partial = new float[chunks][];
+                Kernels.parallelFor(chunks, 1, (c0, c1) -> {
+                    float[] buf = win.isIdentity() ? null : Workspace.get(0, rows * cols);
+                    for (int ch = c0; ch < c1; ch++) {
+                        float[] acc = ch == 0 ? dw : new float[o * rows];
+                        for (int s = ch * DW_CHUNK; s < Math.min(n, (ch + 1) * DW_CHUNK); s++) {
+                            for (int g = 0; g < groups; g++) {
+                                int dyOff = dyc.offset() + (s * o + g * og) * cols;
+                                float[] colData = xc.floatStorage();
+                                int colOff = xc.offset() + (s * c + g * win.channels) * inPlane;
+                                if (buf != null) {
+                                    win.im2col(colData, colOff, buf);
+                                    colData = buf;
+                                    colOff = 0;
+                                }
+                                k.gemm(false, true, og, rows, cols, dy, dyOff, cols, colData, colOff, cols, acc,
+                                        g * og * rows, rows, true);
+                            }
+                        }
+                        partial[ch] = acc;
+                    }
+                });
+                for (int ch = 1; ch < chunks; ch++) {
+                    k.binary(dev.backprop.kernels.BinaryOp.ADD, dw, 0, 1, partial[ch], 0, 1, dw, 0, o * rows);
                 }
             }
             return new Tensor[] {
@@ -209,6 +235,9 @@ public final class Conv {
      * y[n, g] = col2im(W[g]ᵀ · x[n, g]) + b;  dx[n, g] = W[g] · im2col(dy[n, g]);
      * dW[g] = Σₙ x[n, g] · im2col(dy[n, g])ᵀ;  db = Σ dy over (N, Hout, Wout)
      */
+    /** Samples per partial sum of a convolution's weight gradient (fixed, so results do not depend on threads). */
+    static final int DW_CHUNK = 16;
+
     static final class TransposedConvolution extends Node {
         private final Window win; // one group's geometry, as the adjoint convolution's: (outH, outW) -> (H, W)
         private final int groups;

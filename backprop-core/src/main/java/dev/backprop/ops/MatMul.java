@@ -38,6 +38,15 @@ public final class MatMul extends Node {
         if (b.dim() == 1) {
             return apply(a, b.unsqueeze(1)).squeeze(-1);
         }
+        if (b.dim() == 2 && a.dim() > 2 && a.size(-1) > 0 && a.numel() > 0) {
+            // (*, m, k) times (k, n) is one (rows × k)·(k × n) product: one GEMM instead of one per
+            // batch index, and db = aᵀ·dy in one GEMM instead of a per-batch buffer summed afterwards
+            int k = a.size(-1);
+            checkInner(a.shape(), b.shape(), k, b.size(0));
+            int[] outShape = a.shape().clone();
+            outShape[outShape.length - 1] = b.size(1);
+            return apply(a.reshape(-1, k), b).reshape(outShape);
+        }
         int[] as = a.shape();
         int[] bs = b.shape();
         int m = as[as.length - 2];

@@ -1,13 +1,15 @@
 package dev.backprop.ops;
 
 import dev.backprop.autograd.Node;
+import dev.backprop.kernels.Kernels;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
 
 /**
  * Softmax and log-softmax along one dimension, computed stably (the row maximum is subtracted
- * before exp). The tensor is read as (outer, n, inner) with the softmax over n.
+ * before exp). The tensor is read as (outer, n, inner) with the softmax over n; a softmax over
+ * the last dimension goes row by row to {@link Kernels#softmax} and {@link Kernels#softmaxBackward}.
  * <ul>
  * <li>y = softmax(x);  dx = y * (dy - sum(dy * y))
  * <li>y = log_softmax(x);  dx = dy - exp(y) * sum(dy)
@@ -48,6 +50,13 @@ public final class Softmax extends Node {
             int n = shape[d];
             int inner = innerSize(shape, d);
             int outer = n == 0 ? 0 : y.length / (n * inner);
+            if (inner == 1 && !log) { // rows of contiguous values: the softmax kernel
+                Kernels kernels = Kernels.get();
+                for (int o = 0; o < outer; o++) {
+                    kernels.softmax(1f, in, base + o * n, y, o * n, n);
+                }
+                outer = 0;
+            }
             for (int o = 0; o < outer; o++) {
                 for (int i = 0; i < inner; i++) {
                     int p = o * n * inner + i;
@@ -107,6 +116,13 @@ public final class Softmax extends Node {
         int n = shape[dim];
         int inner = innerSize(shape, dim);
         int outer = n == 0 ? 0 : yv.length / (n * inner);
+        if (inner == 1 && !log) {
+            Kernels kernels = Kernels.get();
+            for (int o = 0; o < outer; o++) {
+                kernels.softmaxBackward(1f, yv, o * n, gv, go + o * n, dx, o * n, n);
+            }
+            outer = 0;
+        }
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
                 int p = o * n * inner + i;

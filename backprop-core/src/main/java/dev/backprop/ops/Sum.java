@@ -38,11 +38,35 @@ public final class Sum extends Node {
                 kept[i] = 1;
             }
         }
+        float[] out = new float[outer];
+        int prefix = 0;
+        while (prefix < shape.length && reduce[prefix]) {
+            prefix++;
+        }
+        boolean leadingOnly = prefix > 0 && java.util.stream.IntStream.range(prefix,
+                shape.length).noneMatch(i -> reduce[i]);
+        if (leadingOnly && x.isContiguous() && inner > 1) {
+            // reduced dims lead (a bias gradient: (rows, cols) -> (cols)): add whole rows into double
+            // accumulators, the same order of additions per output as summing each column on its own
+            float[] in = x.floatStorage();
+            int base = x.offset();
+            double[] acc = new double[outer];
+            for (int r = 0; r < inner; r++) {
+                int start = base + r * outer;
+                for (int j = 0; j < outer; j++) {
+                    acc[j] += in[start + j];
+                }
+            }
+            for (int j = 0; j < outer; j++) {
+                out[j] = (float) acc[j];
+            }
+            Tensor y = Tensor.of(out, keepdim ? kept : squeezed(shape, reduce));
+            return record("sum", y, needsGrad(x) ? new Sum(x, kept) : null);
+        }
         // move reduced dims last, so each output element sums one contiguous run
         Tensor src = x.detach().permute(perm).contiguous();
         float[] in = src.floatStorage();
         int base = src.offset();
-        float[] out = new float[outer];
         for (int o = 0; o < outer; o++) {
             double s = 0;
             int start = base + o * inner;

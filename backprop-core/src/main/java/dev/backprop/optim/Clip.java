@@ -16,9 +16,12 @@ public final class Clip {
     public static double gradNorm(List<Tensor> params, double maxNorm) {
         double sumSq = 0;
         for (Tensor p : params) {
-            if (p.grad() != null) {
-                for (float g : p.grad().toFloatArray()) {
-                    sumSq += (double) g * g;
+            Tensor grad = p.grad();
+            if (grad != null) {
+                Tensor g = grad.contiguous(); // the gradient itself when contiguous: no copy
+                float[] v = g.floatStorage();
+                for (int i = g.offset(), end = g.offset() + g.numel(); i < end; i++) {
+                    sumSq += (double) v[i] * v[i];
                 }
             }
         }

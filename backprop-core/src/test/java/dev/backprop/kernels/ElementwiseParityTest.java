@@ -119,6 +119,33 @@ class ElementwiseParityTest {
     }
 
     @TestFactory
+    List<DynamicTest> binaryMatchesScalarExactly() {
+        List<DynamicTest> tests = new ArrayList<>();
+        int[][] strides = {{1, 1}, {1, 0}, {0, 1}, {0, 0}, {2, 1}, {1, 3}};
+        for (BinaryOp op : BinaryOp.values()) {
+            for (int n : SIZES) {
+                for (int[] st : strides) {
+                    tests.add(DynamicTest.dynamicTest(op + " n=" + n + " strides " + st[0] + "," + st[1], () -> {
+                        Random rnd = new Random(n + op.ordinal());
+                        float[] a = randn(rnd, 3 * n + 5);
+                        float[] b = randn(rnd, 3 * n + 5);
+                        b[4] = 0f; // division by zero: the same infinity or NaN on both sides
+                        float[] expected = new float[n + 1];
+                        float[] actual = new float[n + 1];
+                        SCALAR.binary(op, a, 2, st[0], b, 4, st[1], expected, 1, n);
+                        VECTOR.binary(op, a, 2, st[0], b, 4, st[1], actual, 1, n);
+                        assertArrayEquals(expected, actual);
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(op.apply(a[2 + i * st[0]], b[4 + i * st[1]]), actual[1 + i]);
+                        }
+                    }));
+                }
+            }
+        }
+        return tests;
+    }
+
+    @TestFactory
     List<DynamicTest> adamMatchesScalarExactly() {
         List<DynamicTest> tests = new ArrayList<>();
         for (int n : SIZES) {

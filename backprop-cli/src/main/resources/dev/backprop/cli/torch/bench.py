@@ -160,6 +160,11 @@ def gemm(n, lib, torch, np, min_reps=10, min_time=1.0):
         b = rng.standard_normal((n, n), dtype=np.float32)
         c = np.empty((n, n), dtype=np.float32)
         fn = lambda: np.matmul(a, b, out=c)
+    return {'n': n, 'lib': lib, **time_gemm(fn, 2.0 * n ** 3, min_reps, min_time)}
+
+
+def time_gemm(fn, flop, min_reps, min_time):
+    """Median of >= min_reps calls lasting >= min_time s together, after 3 untimed calls."""
     for _ in range(3):
         fn()
     ts = []
@@ -169,9 +174,8 @@ def gemm(n, lib, torch, np, min_reps=10, min_time=1.0):
         fn()
         ts.append(time.perf_counter() - t0)
     med = statistics.median(ts)
-    flop = 2.0 * n ** 3
-    return {'n': n, 'lib': lib, 'median_ms': 1e3 * med, 'gflops': flop / med / 1e9,
-            'best_gflops': flop / min(ts) / 1e9, 'reps': len(ts)}
+    return {'median_ms': 1e3 * med, 'gflops': flop / med / 1e9, 'best_gflops': flop / min(ts) / 1e9,
+            'reps': len(ts)}
 
 
 def narrow_gemm(spec, np, min_reps=10, min_time=0.5):
@@ -183,19 +187,8 @@ def narrow_gemm(spec, np, min_reps=10, min_time=0.5):
     a = a.T if trans[0] == 'T' else a  # transposed views: numpy hands BLAS the transpose flag, no copy
     b = b.T if trans[1] == 'T' else b
     c = np.empty((m, n), dtype=np.float32)
-    fn = lambda: np.matmul(a, b, out=c)
-    for _ in range(3):
-        fn()
-    ts = []
-    t_start = time.perf_counter()
-    while len(ts) < min_reps or time.perf_counter() - t_start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    med = statistics.median(ts)
-    flop = 2.0 * m * n * k
-    return {'spec': spec, 'lib': 'numpy', 'median_ms': 1e3 * med, 'gflops': flop / med / 1e9,
-            'best_gflops': flop / min(ts) / 1e9, 'reps': len(ts)}
+    return {'spec': spec, 'lib': 'numpy', **time_gemm(lambda: np.matmul(a, b, out=c), 2.0 * m * n * k, min_reps,
+                                                      min_time)}
 
 
 def parse_config(c):
