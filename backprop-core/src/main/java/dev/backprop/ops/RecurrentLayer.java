@@ -389,11 +389,9 @@ public final class RecurrentLayer extends Node {
                 kernels.gemm(true, false, gw, hidden, rows, dhp, 0, gw, h, hPrev, hidden, dwhh, 0, hidden, false);
                 grads[base + 1] = Tensor.of(dwhh, gw, hidden);
             }
-            if (needBias) {
-                // the engine never writes into a returned gradient: for LSTM and RNN one tensor serves both
-                Tensor db = Tensor.of(dbIh, gw);
-                grads[base + 2] = db;
-                grads[base + 3] = dbHh == dbIh ? db : Tensor.of(dbHh, gw);
+            if (needBias) { // for LSTM and RNN both biases get the same values, in arrays of their own
+                grads[base + 2] = Tensor.of(dbIh, gw);
+                grads[base + 3] = Tensor.of(dbHh == dbIh ? dbIh.clone() : dbHh, gw);
             }
             if (needX) {
                 kernels.gemm(false, false, rows, inputSize, gw, dg, 0, gw, values(input(base)), 0, inputSize, dx, 0,
@@ -411,6 +409,12 @@ public final class RecurrentLayer extends Node {
             grads[2] = Tensor.of(dc0, directions, batch, hidden);
         }
         return grads;
+    }
+
+    /** Every gradient is a new array of its own: the engine may keep them as leaves' gradients. */
+    @Override
+    protected boolean gradientsAreNew() {
+        return true;
     }
 
     /** {@code sum[j] += m[off + r * sum.length + j]} for {@code rows} rows. */
