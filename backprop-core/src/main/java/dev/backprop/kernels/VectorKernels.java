@@ -249,9 +249,7 @@ public final class VectorKernels implements Kernels {
         int kcStep = kStep(Math.max(1, k));
         for (int pc = 0; pc < k; pc += kcStep) {
             int kc = Math.min(kcStep, k - pc);
-            float[] block = new float[kc * padded];
-            packB(b, bOff + pc * brs, brs, bcs, kc, n, block);
-            System.arraycopy(block, 0, packed, pc * padded, block.length);
+            packB(b, bOff + pc * brs, brs, bcs, kc, n, packed, pc * padded);
         }
         return new PackedMatrix(transB, k, n, b, bOff, ldb, packed);
     }
@@ -712,9 +710,14 @@ public final class VectorKernels implements Kernels {
      * {@code q * kc * NR}, row p of a panel at {@code p * NR}; columns past nc are zero.
      */
     private static void packB(float[] b, int off, int brs, int bcs, int kc, int nc, float[] bp) {
+        packB(b, off, brs, bcs, kc, nc, bp, 0);
+    }
+
+    /** {@link #packB(float[], int, int, int, int, int, float[])} into {@code bp} from {@code bpOff}. */
+    private static void packB(float[] b, int off, int brs, int bcs, int kc, int nc, float[] bp, int bpOff) {
         for (int j = 0; j < nc; j += NR) {
             int w = Math.min(NR, nc - j);
-            int base = j * kc;
+            int base = bpOff + j * kc;
             if (bcs == 1) {
                 for (int p = 0; p < kc; p++) {
                     int src = off + p * brs + j;

@@ -160,7 +160,7 @@ public final class RecurrentLayer extends Node {
         for (int d = 0; d < directions; d++) {
             Tensor[] w = weights[d];
             boolean forward = d == 0;
-            float[] gt = new float[rows * gw];
+            float[] gt = ArrayPool.take(rows * gw); // every element written below
             float[] bhh = w[3] == null ? null : values(w[3]);
             if (w[2] != null) {
                 float[] bias = values(w[2]).clone();
@@ -174,15 +174,14 @@ public final class RecurrentLayer extends Node {
             kernels.gemm(false, true, rows, gw, in, x, xOff, in, values(w[0]), 0, in, gt, 0, gw, w[2] != null);
             // W_hhᵀ (H×G·H), packed once for the product at every step
             PackedMatrix whhT = kernels.pack(true, hidden, gw, values(w[1]), 0, hidden);
-            float[] h = new float[(steps + 1) * state];
-            float[] c = cs == null ? null : new float[(steps + 1) * state];
-            float[] hp = hps == null ? null : new float[rows * gw];
+            // every slot but the initial one is written by its step
+            float[] h = ArrayPool.take((steps + 1) * state);
+            float[] c = cs == null ? null : ArrayPool.take((steps + 1) * state);
+            float[] hp = hps == null ? null : ArrayPool.take(rows * gw);
             int first = forward ? 0 : steps;
-            if (h0 != null) {
-                System.arraycopy(h0, d * state, h, first * state, state);
-            }
-            if (c0 != null) {
-                System.arraycopy(c0, d * state, c, first * state, state);
+            initialState(h0, d * state, h, first * state, state);
+            if (c != null) {
+                initialState(c0, d * state, c, first * state, state);
             }
             for (int s = 0; s < steps; s++) {
                 int t = forward ? s : steps - 1 - s;
@@ -243,7 +242,13 @@ public final class RecurrentLayer extends Node {
         for (int s = 0; s < states; s++) {
             finalStates[s] = Tensor.of(finals[s], directions, batch, hidden);
         }
-        if (!grad) {
+        if (!grad) { // nothing to keep for backward
+            for (int d = 0; d < directions; d++) {
+                ArrayPool.give(gates[d]);
+                ArrayPool.give(hs[d]);
+                ArrayPool.give(cs == null ? null : cs[d]);
+                ArrayPool.give(hps == null ? null : hps[d]);
+            }
             return new Result(record(cell.op, output, null), finalStates);
         }
         RecurrentLayer node = new RecurrentLayer(cell, inputs, steps, batch, in, hidden, directions, inputBatchFirst,
@@ -258,6 +263,15 @@ public final class RecurrentLayer extends Node {
             finalStates[s] = record(name, finalStates[s], new FinalState(name, output, node, s));
         }
         return new Result(output, finalStates);
+    }
+
+    /** {@code to[toOff..]} = the initial state {@code from[fromOff..]}, or zeros when {@code from} is null. */
+    private static void initialState(float[] from, int fromOff, float[] to, int toOff, int n) {
+        if (from == null) {
+            java.util.Arrays.fill(to, toOff, toOff + n, 0f);
+        } else {
+            System.arraycopy(from, fromOff, to, toOff, n);
+        }
     }
 
     /** Every one of {@code rows} rows of {@code m} from {@code off} (row length {@code row.length}) set to {@code row}. */
@@ -311,8 +325,8 @@ public final class RecurrentLayer extends Node {
             float[] c = cs == null ? null : cs[d];
             float[] hp = hiddenProjections == null ? null : hiddenProjections[d];
             // gradients of the input projection (dg) and of the hidden one (dhp): the same but for GRU
-            float[] dg = new float[rows * gw];
-            float[] dhp = cell == Cell.GRU ? new float[rows * gw] : dg;
+            float[] dg = ArrayPool.take(rows * gw); // every step writes its rows
+            float[] dhp = cell == Cell.GRU ? ArrayPool.take(rows * gw) : dg;
             float[] dbIh = needBias ? new float[gw] : null;
             float[] dbHh = needBias && dhp != dg ? new float[gw] : dbIh;
             float[] dh = new float[state];
@@ -397,6 +411,10 @@ public final class RecurrentLayer extends Node {
                 kernels.gemm(false, false, rows, inputSize, gw, dg, 0, gw, values(input(base)), 0, inputSize, dx, 0,
                         inputSize, d > 0);
             }
+            ArrayPool.give(dg);
+            if (dhp != dg) {
+                ArrayPool.give(dhp);
+            }
         }
         if (needX) {
             Tensor g = Tensor.of(dx, steps, batch, inputSize);
@@ -438,13 +456,66 @@ public final class RecurrentLayer extends Node {
         return t.numel() == 0 || t.floatStorage()[t.offset()] == 0f;
     }
 
+    /** Hands the saved arrays back to the pool: the graph is done with them. */
     @Override
     protected void release() {
+        for (float[][] saved : new float[][][] {gates, hiddenProjections, hs, cs}) {
+            if (saved != null) {
+                for (float[] a : saved) {
+                    ArrayPool.give(a);
+                }
+            }
+        }
         x = null;
         gates = null;
         hiddenProjections = null;
         hs = null;
         cs = null;
+    }
+
+    /**
+     * Large arrays handed back by finished layers for the next call to reuse: a training step
+     * would otherwise allocate (and the JVM zero) tens of megabytes of gates, states and gradients
+     * that live only from a forward pass to its backward. An array is taken by exact length and
+     * its contents are undefined; at most {@link #MAX_ARRAYS} arrays and {@link #MAX_FLOATS}
+     * floats are kept, the oldest dropped first.
+     */
+    static final class ArrayPool {
+        static final int MAX_ARRAYS = 32;
+        static final long MAX_FLOATS = 64L << 20; // 256 MB
+        private static final java.util.ArrayDeque<float[]> FREE = new java.util.ArrayDeque<>();
+        private static long floats;
+
+        private ArrayPool() {}
+
+        /** An array of exactly {@code n} floats with undefined contents. */
+        static float[] take(int n) {
+            synchronized (FREE) {
+                for (java.util.Iterator<float[]> it = FREE.iterator(); it.hasNext(); ) {
+                    float[] a = it.next();
+                    if (a.length == n) {
+                        it.remove();
+                        floats -= n;
+                        return a;
+                    }
+                }
+            }
+            return new float[n];
+        }
+
+        /** Hands {@code a} back (null is ignored); nothing may use it afterwards. */
+        static void give(float[] a) {
+            if (a == null || a.length < 4096 || a.length > MAX_FLOATS) {
+                return; // small arrays are cheap to allocate
+            }
+            synchronized (FREE) {
+                FREE.addLast(a);
+                floats += a.length;
+                while (FREE.size() > MAX_ARRAYS || floats > MAX_FLOATS) {
+                    floats -= FREE.removeFirst().length;
+                }
+            }
+        }
     }
 
     /**
