@@ -200,6 +200,42 @@ class FusedRecurrentTest {
     }
 
     @Test
+    void resultsAreTheSameBitsOnOneAndTwoThreads() {
+        // large enough for the per-step products to split over threads (4 MFLOP and up)
+        Generator g = new Generator(10);
+        LSTM lstm = new LSTM(64, 128, LSTM.Options.defaults().withNumLayers(2).withBidirectional(true)
+                .withBatchFirst(true));
+        GRU gru = new GRU(64, 128, GRU.Options.defaults().withBidirectional(true));
+        lstm.resetParameters(g);
+        gru.resetParameters(g);
+        Tensor x = Tensor.randn(g, 32, 9, 64);
+        int before = dev.backprop.kernels.Kernels.threads();
+        List<List<float[]>> runs = new ArrayList<>();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                dev.backprop.kernels.Kernels.setThreads(threads);
+                List<float[]> values = new ArrayList<>();
+                for (RecurrentBase layer : List.<RecurrentBase>of(lstm, gru)) {
+                    layer.zeroGrad();
+                    Tensor xi = x.copy().requiresGrad(true);
+                    Tensor in = layer == gru ? xi.transpose(0, 1) : xi;
+                    RecurrentBase.Run r = layer.run(in, null, false);
+                    r.output().mul(r.output()).sum().add(r.finalStates()[0].sum()).backward();
+                    values.add(r.output().toFloatArray());
+                    values.add(xi.grad().toFloatArray());
+                    layer.parameters().forEach(p -> values.add(p.grad().toFloatArray()));
+                }
+                runs.add(values);
+            }
+        } finally {
+            dev.backprop.kernels.Kernels.setThreads(before);
+        }
+        for (int i = 0; i < runs.get(0).size(); i++) {
+            assertArrayEquals(runs.get(0).get(i), runs.get(1).get(i), "value " + i);
+        }
+    }
+
+    @Test
     void outputsThatNeedNoGradientGetNone() {
         Generator g = new Generator(9);
         LSTM lstm = new LSTM(IN, HIDDEN);
