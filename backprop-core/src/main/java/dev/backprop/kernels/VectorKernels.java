@@ -98,6 +98,13 @@ public final class VectorKernels implements Kernels {
         return "vector (" + SPECIES.vectorBitSize() + "-bit)";
     }
 
+    /**
+     * Recurrent cells split over threads from this many gate values per thread: a cell costs
+     * several transcendental functions per value, and in a recurrent layer it runs between two
+     * parallel products, so that a worker left idle meanwhile would be slow to wake for the next.
+     */
+    static final int CELL_PART = 1 << 12;
+
     /** Elementwise calls below this many elements per thread stay on the calling thread. */
     static final int ELEMENTWISE_PART = 1 << 15;
 
@@ -134,7 +141,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public void lstmCell(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
                          float[] c, int cOff, float[] h, int hOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), 1, (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, CELL_PART / (4 * hidden)), 1, (from, to) ->
                 VectorElementwise.lstmCell(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, h, hOff, from, to));
     }
 
@@ -142,7 +149,7 @@ public final class VectorKernels implements Kernels {
     public void lstmCellBackward(int rows, int hidden, float[] gates, int gOff, float[] cPrev, int cPrevOff,
                                  float[] c, int cOff, float[] dh, int dhOff, float[] dc, int dcOff,
                                  float[] dGates, int dGatesOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (4 * hidden)), 1, (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, CELL_PART / (4 * hidden)), 1, (from, to) ->
                 VectorElementwise.lstmCellBackward(hidden, gates, gOff, cPrev, cPrevOff, c, cOff, dh, dhOff, dc,
                         dcOff, dGates, dGatesOff, from, to));
     }
@@ -150,7 +157,7 @@ public final class VectorKernels implements Kernels {
     @Override
     public void gruCell(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
                         int hPrevOff, float[] h, int hOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), 1, (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, CELL_PART / (3 * hidden)), 1, (from, to) ->
                 VectorElementwise.gruCell(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, h, hOff, from, to));
     }
 
@@ -158,7 +165,7 @@ public final class VectorKernels implements Kernels {
     public void gruCellBackward(int rows, int hidden, float[] gates, int gOff, float[] hp, int hpOff, float[] hPrev,
                                 int hPrevOff, float[] dh, int dhOff, float[] dGates, int dGatesOff, float[] dHp,
                                 int dHpOff) {
-        KernelPool.forRange(rows, Math.max(1, ELEMENTWISE_PART / (3 * hidden)), 1, (from, to) ->
+        KernelPool.forRange(rows, Math.max(1, CELL_PART / (3 * hidden)), 1, (from, to) ->
                 VectorElementwise.gruCellBackward(hidden, gates, gOff, hp, hpOff, hPrev, hPrevOff, dh, dhOff,
                         dGates, dGatesOff, dHp, dHpOff, from, to));
     }

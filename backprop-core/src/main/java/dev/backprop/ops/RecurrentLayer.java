@@ -24,8 +24,13 @@ import dev.backprop.tensor.Tensor;
  * and one product gives the recurrent gradient of h_{t-1}. With the gradients of every step
  * stacked (DG, (T·B)×G·H), the weight gradients are one product each ({@code dW_hh = DGᵀ H_prev},
  * {@code dW_ih = DGᵀ X}), as is the input's ({@code dX = DG W_ih}); the biases get the column sums
- * of DG, accumulated step by step while DG is in cache. (For GRU the gradients of the input and
- * of the hidden projection differ in the n block, where b_hn sits inside the reset product.)
+ * of DG. (For GRU the gradients of the input and of the hidden projection differ in the n
+ * block, where b_hn sits inside the reset product.)
+ *
+ * <p>Threads: the products split over the kernel threads, and so do the cells (from a few
+ * thousand values, see {@code VectorKernels.CELL_PART}): a worker left idle between two products
+ * of a step would be slow to wake for the next. Every split keeps the order of each sum, so the
+ * results are the same bits on any thread count.
  *
  * <p>The node's one output is the output sequence. Each final state (h_n, and c_n for LSTM),
  * (D, B, H), is the output of a small node ({@link FinalState}) whose input is the output
@@ -377,12 +382,6 @@ public final class RecurrentLayer extends Node {
                         }
                     }
                 }
-                if (needBias) {
-                    addRows(dg, g, batch, dbIh);
-                    if (dbHh != dbIh) {
-                        addRows(dhp, g, batch, dbHh);
-                    }
-                }
             }
             if (needH0) {
                 System.arraycopy(dh, 0, dh0, d * state, state);
@@ -404,6 +403,10 @@ public final class RecurrentLayer extends Node {
                 grads[base + 1] = Tensor.of(dwhh, gw, hidden);
             }
             if (needBias) { // for LSTM and RNN both biases get the same values, in arrays of their own
+                columnSums(dg, rows, gw, dbIh);
+                if (dbHh != dbIh) {
+                    columnSums(dhp, rows, gw, dbHh);
+                }
                 grads[base + 2] = Tensor.of(dbIh, gw);
                 grads[base + 3] = Tensor.of(dbHh == dbIh ? dbIh.clone() : dbHh, gw);
             }
@@ -435,15 +438,19 @@ public final class RecurrentLayer extends Node {
         return true;
     }
 
-    /** {@code sum[j] += m[off + r * sum.length + j]} for {@code rows} rows. */
-    private static void addRows(float[] m, int off, int rows, float[] sum) {
-        int cols = sum.length;
-        for (int r = 0; r < rows; r++) {
-            int o = off + r * cols;
-            for (int j = 0; j < cols; j++) {
-                sum[j] += m[o + j];
+    /**
+     * {@code sum[j] = Σ_r m[r * cols + j]} over {@code rows} rows, each column summed in row order
+     * by one thread (bands of columns split over threads: the same bits on any thread count).
+     */
+    private static void columnSums(float[] m, int rows, int cols, float[] sum) {
+        Kernels.parallelFor(cols, 64, (from, to) -> {
+            for (int r = 0; r < rows; r++) {
+                int o = r * cols;
+                for (int j = from; j < to; j++) {
+                    sum[j] += m[o + j];
+                }
             }
-        }
+        });
     }
 
     /** Whether {@code t} is the zero gradient a {@link FinalState} node hands on: every stride 0, value 0. */
