@@ -287,7 +287,8 @@ final class VectorElementwise {
                 FloatVector dct = FloatVector.fromArray(S, dc, dco + s + j)
                         .add(dhv.mul(o).mul(tc.neg().fma(tc, one)));
                 dct.mul(gg).mul(i.mul(one.sub(i))).intoArray(dgt, dg + j);
-                dct.mul(FloatVector.fromArray(S, cp, cpo + s + j)).mul(f.mul(one.sub(f))).intoArray(dgt, dg + hidden + j);
+                dct.mul(FloatVector.fromArray(S, cp, cpo + s + j)).mul(f.mul(one.sub(f)))
+                        .intoArray(dgt, dg + hidden + j);
                 dct.mul(i).mul(gg.neg().fma(gg, one)).intoArray(dgt, dg + 2 * hidden + j);
                 dhv.mul(tc).mul(o.mul(one.sub(o))).intoArray(dgt, dg + 3 * hidden + j);
                 dct.mul(f).intoArray(dc, dco + s + j);
@@ -341,7 +342,8 @@ final class VectorElementwise {
                 FloatVector n = FloatVector.fromArray(S, gt, g + 2 * hidden + j);
                 FloatVector dhv = FloatVector.fromArray(S, dh, dho + s + j);
                 FloatVector dnPre = dhv.mul(one.sub(z)).mul(n.neg().fma(n, one));
-                FloatVector drPre = dnPre.mul(FloatVector.fromArray(S, hp, p + 2 * hidden + j)).mul(rg.mul(one.sub(rg)));
+                FloatVector drPre = dnPre.mul(FloatVector.fromArray(S, hp, p + 2 * hidden + j))
+                        .mul(rg.mul(one.sub(rg)));
                 FloatVector dzPre = dhv.mul(FloatVector.fromArray(S, hv, hvo + s + j).sub(n)).mul(z.mul(one.sub(z)));
                 drPre.intoArray(dx, dxr + j);
                 dzPre.intoArray(dx, dxr + hidden + j);

@@ -57,8 +57,9 @@ public final class RNN extends RecurrentBase {
     /** The whole layer as one fused node ({@link RecurrentLayer}), with a hand-written backward through time. */
     @Override
     LayerRun runLayer(Tensor x, boolean inputBatchFirst, boolean outputBatchFirst, Tensor[][] w, Tensor[] init) {
-        RecurrentLayer.Result r = RecurrentLayer.apply(nonlinearity == Nonlinearity.TANH ? RecurrentLayer.Cell.RNN_TANH : RecurrentLayer.Cell.RNN_RELU, x, inputBatchFirst,
-                outputBatchFirst, w, init);
+        RecurrentLayer.Cell cell = nonlinearity == Nonlinearity.TANH ? RecurrentLayer.Cell.RNN_TANH
+                : RecurrentLayer.Cell.RNN_RELU;
+        RecurrentLayer.Result r = RecurrentLayer.apply(cell, x, inputBatchFirst, outputBatchFirst, w, init);
         return new LayerRun(r.output(), r.finalStates());
     }
 

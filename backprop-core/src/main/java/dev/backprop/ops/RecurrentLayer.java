@@ -279,7 +279,7 @@ public final class RecurrentLayer extends Node {
         }
     }
 
-    /** Every one of {@code rows} rows of {@code m} from {@code off} (row length {@code row.length}) set to {@code row}. */
+    /** {@code rows} rows of {@code m} from {@code off}, each {@code row.length} long, set to {@code row}. */
     private static void fillRows(float[] m, int off, int rows, float[] row) {
         for (int r = 0; r < rows; r++) {
             System.arraycopy(row, 0, m, off + r * row.length, row.length);
