@@ -1,7 +1,9 @@
 package dev.backprop.kernels;
 
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,6 +23,8 @@ final class KernelPool {
     private static final String PROPERTY = "backprop.threads";
     /** How long a caller spins waiting for the other parts before it parks. */
     private static final long SPIN_NANOS = 50_000;
+    /** How long an idle worker keeps looking for the next part before it parks. */
+    private static final long WORKER_SPIN_NANOS = 200_000;
 
     private static volatile int threads = initialThreads();
     /** How deep the calling thread is inside {@link #run}'s own part (nested calls run inline). */
@@ -160,9 +164,31 @@ final class KernelPool {
                 workers.shutdown(); // running parts finish; new ones go to the larger pool
             }
             workerCount = Math.max(n, threads - 1);
-            workers = Executors.newFixedThreadPool(workerCount, new WorkerFactory());
+            workers = new ThreadPoolExecutor(workerCount, workerCount, 0L, TimeUnit.MILLISECONDS,
+                    new SpinningQueue(), new WorkerFactory());
         }
         return workers;
+    }
+
+    /**
+     * The workers' queue: an idle worker polls it for {@link #WORKER_SPIN_NANOS} before it parks.
+     * A training step calls many kernels with a few microseconds of single-threaded work between
+     * them; a worker that parked after each would add a wake-up (tens of microseconds on a
+     * virtual machine) to every call. Spinning costs nothing the thread count has not granted.
+     */
+    private static final class SpinningQueue extends LinkedBlockingQueue<Runnable> {
+        @Override
+        public Runnable take() throws InterruptedException {
+            long until = System.nanoTime() + WORKER_SPIN_NANOS;
+            do {
+                Runnable r = poll();
+                if (r != null) {
+                    return r;
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() < until);
+            return super.take();
+        }
     }
 
     private static final class Worker extends Thread {
