@@ -367,9 +367,64 @@ public final class Conv {
             walk(image, imageOff, cols, true);
         }
 
-        /** image[imageOff...] += the column matrix folded back onto the planes (overlaps add up). */
+        /**
+         * image[imageOff...] += the column matrix folded back onto the planes (overlaps add up). The
+         * entries of {@code cols} that fall in the padding may be overwritten (cols is scratch).
+         */
         void col2im(float[] cols, float[] image, int imageOff) {
             walk(image, imageOff, cols, false);
+        }
+
+        /**
+         * One row of the column matrix when stride is 1 and the output is as wide as the input ("same"
+         * padding along W): the valid pixels of all output rows form one contiguous run of the plane
+         * (shifted by {@code shiftW}), so it moves with one copy (or one vector add) instead of one
+         * per output row. The copy also carries the neighbours that fall in the padding columns;
+         * im2col then writes zeros there, and col2im first zeros those entries of {@code cols}, which
+         * are gradients of padding (its {@code cols} is scratch).
+         */
+        private void sameWidthRow(float[] image, int planeOff, float[] cols, int dst, int shiftH, int shiftW,
+                                  int owLo, int owHi, boolean toCols) {
+            int ohLo = Math.min(outH, Math.max(0, -shiftH));
+            int ohHi = Math.max(ohLo, Math.min(outH, inH - shiftH));
+            if (toCols) {
+                Arrays.fill(cols, dst, dst + ohLo * outW, 0f);
+                Arrays.fill(cols, dst + ohHi * outW, dst + outH * outW, 0f);
+            }
+            if (ohHi == ohLo) {
+                return;
+            }
+            if (owHi == owLo) {
+                if (toCols) {
+                    Arrays.fill(cols, dst + ohLo * outW, dst + ohHi * outW, 0f);
+                }
+                return;
+            }
+            if (!toCols) {
+                zeroPaddingColumns(cols, dst, ohLo, ohHi, owLo, owHi);
+            }
+            int first = dst + ohLo * outW + owLo;
+            int src = planeOff + (ohLo + shiftH) * inW + shiftW + owLo;
+            int count = (ohHi - ohLo - 1) * outW + (owHi - owLo);
+            if (toCols) {
+                System.arraycopy(image, src, cols, first, count);
+                zeroPaddingColumns(cols, dst, ohLo, ohHi, owLo, owHi);
+            } else {
+                Kernels.get().binary(dev.backprop.kernels.BinaryOp.ADD, image, src, 1, cols, first, 1, image, src,
+                        count);
+            }
+        }
+
+        private void zeroPaddingColumns(float[] cols, int dst, int ohLo, int ohHi, int owLo, int owHi) {
+            for (int oh = ohLo; oh < ohHi; oh++) {
+                int d = dst + oh * outW;
+                for (int ow = 0; ow < owLo; ow++) {
+                    cols[d + ow] = 0f;
+                }
+                for (int ow = owHi; ow < outW; ow++) {
+                    cols[d + ow] = 0f;
+                }
+            }
         }
 
         private void walk(float[] image, int imageOff, float[] cols, boolean toCols) {
@@ -383,6 +438,10 @@ public final class Conv {
                         int owLo = Math.min(outW, Math.max(0, Math.ceilDiv(-shiftW, strideW)));
                         int owHi = Math.max(owLo, Math.min(outW, Math.ceilDiv(inW - shiftW, strideW)));
                         int dst = row * outH * outW;
+                        if (strideH == 1 && strideW == 1 && outW == inW) {
+                            sameWidthRow(image, planeOff, cols, dst, kh * dilH - padH, shiftW, owLo, owHi, toCols);
+                            continue;
+                        }
                         for (int oh = 0; oh < outH; oh++, dst += outW) {
                             int ih = oh * strideH - padH + kh * dilH;
                             boolean inside = ih >= 0 && ih < inH;

@@ -1,6 +1,7 @@
 package dev.backprop.ops;
 
 import dev.backprop.autograd.Node;
+import dev.backprop.kernels.Kernels;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
@@ -76,11 +77,15 @@ public final class Pool {
      * in row-major order (a NaN counts as a maximum), as PyTorch's CPU kernel
      */
     static final class MaxPool extends Node {
+        /** Below this many elements per thread, pooling stays on the calling thread. */
+        private static final int PARALLEL_ELEMENTS = 1 << 15;
         private int[] argmax; // per output element: flat index into the contiguous input, -1 for an all-padding window
+        private final int outputPlane; // outputs per plane
 
-        private MaxPool(String op, Tensor x, int[] argmax) {
+        private MaxPool(String op, Tensor x, int[] argmax, int outputPlane) {
             super(op, x);
             this.argmax = argmax;
+            this.outputPlane = outputPlane;
         }
 
         /** Pools {@code x}; the argmax of each output goes into {@code argmax} (allocated when null). */
@@ -95,11 +100,14 @@ public final class Pool {
             int[] arg = argmax != null ? argmax : new int[planes * outPlane];
             if (g.kH == 2 && g.kW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
                     && g.dilH == 1 && g.dilW == 1 && 2 * g.outH <= g.inH && 2 * g.outW <= g.inW) {
-                for (int p = 0; p < planes; p++) {
-                    plane2x2(in, base, p * inPlane, p * outPlane, g, out, arg);
-                }
+                // planes split over threads: each writes its own outputs
+                Kernels.parallelFor(planes, Math.max(1, PARALLEL_ELEMENTS / Math.max(1, inPlane)), (p0, p1) -> {
+                    for (int p = p0; p < p1; p++) {
+                        plane2x2(in, base, p * inPlane, p * outPlane, g, out, arg);
+                    }
+                });
                 Tensor y = Tensor.of(out, g.outShape(x));
-                return record(op, y, needsGrad(x) ? new MaxPool(op, x, arg) : null);
+                return record(op, y, needsGrad(x) ? new MaxPool(op, x, arg, outPlane) : null);
             }
             int inW = g.inW;
             int dilH = g.dilH;
@@ -131,7 +139,7 @@ public final class Pool {
                 plane(in, base, p * inPlane, p * outPlane, g, taps, partial, out, arg);
             }
             Tensor y = Tensor.of(out, g.outShape(x));
-            return record(op, y, needsGrad(x) ? new MaxPool(op, x, arg) : null);
+            return record(op, y, needsGrad(x) ? new MaxPool(op, x, arg, outPlane) : null);
         }
 
         /**
@@ -245,12 +253,18 @@ public final class Pool {
             float[] dy = dyc.floatStorage();
             int off = dyc.offset();
             float[] dx = new float[input(0).numel()];
-            for (int i = 0; i < argmax.length; i++) {
-                int a = argmax[i];
-                if (a >= 0) {
-                    dx[a] += dy[off + i];
+            int[] arg = argmax;
+            int outPlane = Math.max(1, outputPlane);
+            int planes = arg.length / outPlane;
+            // every window of a plane lies in that plane: planes split over threads touch disjoint parts of dx
+            Kernels.parallelFor(planes, Math.max(1, PARALLEL_ELEMENTS / outPlane), (p0, p1) -> {
+                for (int i = p0 * outPlane, end = p1 * outPlane; i < end; i++) {
+                    int a = arg[i];
+                    if (a >= 0) {
+                        dx[a] += dy[off + i];
+                    }
                 }
-            }
+            });
             return new Tensor[] {Tensor.of(dx, input(0).shape())};
         }
 
