@@ -145,6 +145,17 @@ public interface Kernels {
     void layerNormBackward(float[] x, int xOff, float[] dy, int dyOff, float[] w, float[] mean, float[] rstd,
                            int statOff, float[] dx, int dxOff, float[] dw, float[] db, int rows, int n);
 
+    /**
+     * Max pooling of one plane with a 2×2 window and stride 2: for each output (oh, ow) of
+     * {@code outH × outW}, the four inputs at {@code base + planeOff + (2oh + dh)·inW + 2ow + dw}
+     * taken in the order (0,0), (0,1), (1,0), (1,1) with PyTorch's rule "take v when v > max or v
+     * is NaN" (the first maximum and the last NaN win). The value goes to
+     * {@code out[outOff + oh·outW + ow]} and its index relative to {@code base} to {@code arg} at
+     * the same place. Needs {@code 2·outH} rows of at least {@code 2·outW} values.
+     */
+    void maxPool2x2(float[] in, int base, int planeOff, int inW, int outH, int outW, float[] out, int[] arg,
+                    int outOff);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

@@ -17,6 +17,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void maxPool2x2(float[] in, int base, int planeOff, int inW, int outH, int outW, float[] out, int[] arg,
+                           int outOff) {
+        ScalarPooling.maxPool2x2(in, base, planeOff, inW, outH, outW, out, arg, outOff);
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         ScalarElementwise.unary(op, p, q, x, xOff, y, yOff, n);
     }

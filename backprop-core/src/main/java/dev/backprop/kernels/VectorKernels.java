@@ -120,6 +120,12 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void maxPool2x2(float[] in, int base, int planeOff, int inW, int outH, int outW, float[] out, int[] arg,
+                           int outOff) {
+        VectorPooling.maxPool2x2(in, base, planeOff, inW, outH, outW, out, arg, outOff);
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         KernelPool.forRange(n, ELEMENTWISE_PART, 64,
                 (from, to) -> VectorElementwise.unary(op, p, q, x, xOff + from, y, yOff + from, to - from));

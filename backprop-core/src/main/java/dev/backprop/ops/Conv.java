@@ -416,6 +416,16 @@ public final class Conv {
         }
 
         private void zeroPaddingColumns(float[] cols, int dst, int ohLo, int ohHi, int owLo, int owHi) {
+            if (owLo == 0 && owHi == outW) {
+                return;
+            }
+            if (owLo + outW - owHi == 1) { // the usual 3×3 "same" case: one padding column, left or right
+                int col = owLo == 1 ? 0 : outW - 1;
+                for (int d = dst + ohLo * outW + col, end = dst + ohHi * outW; d < end; d += outW) {
+                    cols[d] = 0f;
+                }
+                return;
+            }
             for (int oh = ohLo; oh < ohHi; oh++) {
                 int d = dst + oh * outW;
                 for (int ow = 0; ow < owLo; ow++) {

@@ -101,9 +101,10 @@ public final class Pool {
             if (g.kH == 2 && g.kW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
                     && g.dilH == 1 && g.dilW == 1 && 2 * g.outH <= g.inH && 2 * g.outW <= g.inW) {
                 // planes split over threads: each writes its own outputs
+                Kernels kernels = Kernels.get();
                 Kernels.parallelFor(planes, Math.max(1, PARALLEL_ELEMENTS / Math.max(1, inPlane)), (p0, p1) -> {
                     for (int p = p0; p < p1; p++) {
-                        plane2x2(in, base, p * inPlane, p * outPlane, g, out, arg);
+                        kernels.maxPool2x2(in, base, p * inPlane, g.inW, g.outH, g.outW, out, arg, p * outPlane);
                     }
                 });
                 Tensor y = Tensor.of(out, g.outShape(x));
@@ -193,44 +194,6 @@ public final class Pool {
                         }
                     }
                     out[o] = best < 0 ? Float.NEGATIVE_INFINITY : in[base + best];
-                    arg[o] = best;
-                }
-            }
-        }
-
-        /**
-         * The common 2×2 window with stride 2 and no padding: four reads per output, PyTorch's rule
-         * "take v when v > max or v is NaN" in tap order (so the first maximum and the last NaN win).
-         */
-        private static void plane2x2(float[] in, int base, int planeOff, int o, Geometry g, float[] out, int[] arg) {
-            int inW = g.inW();
-            for (int oh = 0; oh < g.outH(); oh++) {
-                int row = planeOff + 2 * oh * inW;
-                for (int ow = 0; ow < g.outW(); ow++, o++) {
-                    int i0 = row + 2 * ow;
-                    int i2 = i0 + inW;
-                    float v0 = in[base + i0];
-                    float v1 = in[base + i0 + 1];
-                    float v2 = in[base + i2];
-                    float v3 = in[base + i2 + 1];
-                    int best;
-                    if (v0 != v0 || v1 != v1 || v2 != v2 || v3 != v3) { // rare: the last NaN wins
-                        best = v3 != v3 ? i2 + 1 : v2 != v2 ? i2 : v1 != v1 ? i0 + 1 : i0;
-                    } else { // branch-free: on random data "v > max" is mispredicted half the time
-                        int k0 = orderKey(v0);
-                        int k1 = orderKey(v1);
-                        int k2 = orderKey(v2);
-                        int k3 = orderKey(v3);
-                        int take = (int) (((long) k0 - k1) >> 63); // -1 when v1 > v0
-                        int top = k0 ^ ((k0 ^ k1) & take);
-                        best = i0 ^ ((i0 ^ (i0 + 1)) & take);
-                        take = (int) (((long) top - k2) >> 63);
-                        top ^= (top ^ k2) & take;
-                        best ^= (best ^ i2) & take;
-                        take = (int) (((long) top - k3) >> 63);
-                        best ^= (best ^ (i2 + 1)) & take;
-                    }
-                    out[o] = in[base + best];
                     arg[o] = best;
                 }
             }
