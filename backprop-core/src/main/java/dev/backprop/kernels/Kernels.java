@@ -156,6 +156,13 @@ public interface Kernels {
     void maxPool2x2(float[] in, int base, int planeOff, int inW, int outH, int outW, float[] out, int[] arg,
                     int outOff);
 
+    /**
+     * Σ x[off + i] for i in [0, n), in double. The scalar kernels add in order; the vector kernels
+     * add in float lanes of a vector, then the lanes in a fixed order in double: the same result
+     * on every call and thread count, within float rounding of the ordered sum.
+     */
+    double sum(float[] x, int off, int n);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

@@ -21,6 +21,30 @@ final class VectorElementwise {
 
     private VectorElementwise() {}
 
+    /**
+     * Σ x in float lanes, a block of at most 1024 elements at a time (so no lane sums more than 64
+     * values in float), each block's lanes added in lane order into a double.
+     */
+    static double sum(float[] x, int off, int n) {
+        double total = 0;
+        int i = 0;
+        int bound = S.loopBound(n);
+        while (i < bound) {
+            int end = Math.min(bound, i + 1024);
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < end; i += L) {
+                acc = acc.add(FloatVector.fromArray(S, x, off + i));
+            }
+            for (int lane = 0; lane < L; lane++) {
+                total += acc.lane(lane);
+            }
+        }
+        for (; i < n; i++) {
+            total += x[off + i];
+        }
+        return total;
+    }
+
     /** Strides 0 or 1 only. */
     static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo,
                        int n) {

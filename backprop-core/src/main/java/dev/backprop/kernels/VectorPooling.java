@@ -23,8 +23,15 @@ final class VectorPooling {
 
     private VectorPooling() {}
 
+    /** The index map of the last narrow plane shape, per thread: {inW, outH, outW} then the map. */
+    private static final ThreadLocal<int[][]> MAPS = ThreadLocal.withInitial(() -> new int[][] {{-1, -1, -1}, {}});
+
     static void maxPool2x2(float[] in, int base, int planeOff, int inW, int outH, int outW, float[] out, int[] arg,
                            int outOff) {
+        if (outW < L) {
+            narrow(in, base, planeOff, inW, outH, outW, out, arg, outOff);
+            return;
+        }
         int bound = outW - outW % L;
         for (int oh = 0; oh < outH; oh++) {
             int row = planeOff + 2 * oh * inW;
@@ -56,5 +63,57 @@ final class VectorPooling {
             }
             ScalarPooling.row(in, base, row, inW, bound, outW, out, arg, o);
         }
+    }
+
+    /**
+     * Planes narrower than a vector (W2's 14 and 7 outputs per row): L outputs at a time across
+     * rows, their window corners gathered through an index map (corner of output q: 2·oh·inW + 2·ow).
+     */
+    private static void narrow(float[] in, int base, int planeOff, int inW, int outH, int outW, float[] out,
+                               int[] arg, int outOff) {
+        int n = outH * outW;
+        int[] map = cornerMap(inW, outH, outW);
+        int bound = n - n % L;
+        int at = base + planeOff;
+        for (int q = 0; q < bound; q += L) {
+            IntVector idx = IntVector.fromArray(I, map, q).add(planeOff);
+            FloatVector m = FloatVector.fromArray(S, in, at, map, q);
+            IntVector best = idx;
+            FloatVector v = FloatVector.fromArray(S, in, at + 1, map, q);
+            VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+            m = m.blend(v, take);
+            best = best.blend(idx.add(1), take.cast(I));
+            v = FloatVector.fromArray(S, in, at + inW, map, q);
+            take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+            m = m.blend(v, take);
+            best = best.blend(idx.add(inW), take.cast(I));
+            v = FloatVector.fromArray(S, in, at + inW + 1, map, q);
+            take = v.compare(VectorOperators.GT, m).or(v.test(VectorOperators.IS_NAN));
+            m = m.blend(v, take);
+            best = best.blend(idx.add(inW + 1), take.cast(I));
+            m.intoArray(out, outOff + q);
+            best.intoArray(arg, outOff + q);
+        }
+        for (int q = bound; q < n; q++) {
+            int oh = q / outW;
+            int ow = q % outW;
+            ScalarPooling.row(in, base, planeOff + 2 * oh * inW, inW, ow, ow + 1, out, arg, outOff + oh * outW);
+        }
+    }
+
+    private static int[] cornerMap(int inW, int outH, int outW) {
+        int[][] cached = MAPS.get();
+        int[] key = cached[0];
+        if (key[0] != inW || key[1] != outH || key[2] != outW) {
+            int[] map = new int[outH * outW];
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) {
+                    map[oh * outW + ow] = 2 * oh * inW + 2 * ow;
+                }
+            }
+            cached[0] = new int[] {inW, outH, outW};
+            cached[1] = map;
+        }
+        return cached[1];
     }
 }

@@ -508,14 +508,10 @@ public final class Conv {
     /** db[c] = Σ dy[n, c, :] (accumulated in double). */
     private static float[] biasGrad(float[] dy, int off, int n, int c, int plane) {
         double[] sum = new double[c];
+        Kernels kernels = Kernels.get();
         for (int s = 0; s < n; s++) {
             for (int ch = 0; ch < c; ch++) {
-                int start = off + (s * c + ch) * plane;
-                double acc = 0;
-                for (int i = 0; i < plane; i++) {
-                    acc += dy[start + i];
-                }
-                sum[ch] += acc;
+                sum[ch] += kernels.sum(dy, off + (s * c + ch) * plane, plane);
             }
         }
         float[] out = new float[c];

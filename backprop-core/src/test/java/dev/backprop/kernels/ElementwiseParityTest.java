@@ -146,6 +146,28 @@ class ElementwiseParityTest {
     }
 
     @TestFactory
+    List<DynamicTest> sumMatchesScalar() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int n : SIZES) {
+            tests.add(DynamicTest.dynamicTest("sum n=" + n, () -> {
+                Random rnd = new Random(n);
+                float[] x = randn(rnd, n + 3);
+                double abs = 0;
+                for (int i = 2; i < n + 2; i++) {
+                    abs += Math.abs(x[i]);
+                }
+                double expected = SCALAR.sum(x, 2, n);
+                double actual = VECTOR.sum(x, 2, n);
+                // float lanes: each partial sum rounds at most 64 times to float precision
+                assertEquals(expected, actual, 1e-6 + 64 * 0x1p-24 * abs, "sum of " + n);
+                assertEquals(actual, VECTOR.sum(x, 2, n)); // the same on every call
+            }));
+        }
+        tests.add(DynamicTest.dynamicTest("sum of nothing", () -> assertEquals(0.0, VECTOR.sum(new float[3], 1, 0))));
+        return tests;
+    }
+
+    @TestFactory
     List<DynamicTest> adamMatchesScalarExactly() {
         List<DynamicTest> tests = new ArrayList<>();
         for (int n : SIZES) {
