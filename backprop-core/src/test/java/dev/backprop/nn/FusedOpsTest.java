@@ -8,23 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.backprop.io.Json;
-import dev.backprop.io.SafeTensors;
 import dev.backprop.kernels.Kernels;
 import dev.backprop.ops.Attention;
 import dev.backprop.ops.ReferenceCases;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -61,26 +52,8 @@ class FusedOpsTest {
         }));
     }
 
-    @SuppressWarnings("unchecked")
     private static List<ReferenceCases.Case> sdpaCases() {
-        try (InputStream in = FusedOpsTest.class.getResourceAsStream("/reference-extra/sdpa/INDEX.json")) {
-            assertNotNull(in, "test resource /reference-extra/sdpa/INDEX.json is missing");
-            Map<String, Object> index = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            List<ReferenceCases.Case> cases = new ArrayList<>();
-            for (Object o : (List<Object>) index.get("cases")) {
-                Map<String, Object> c = (Map<String, Object>) o;
-                String name = (String) c.get("case");
-                Path file = Path.of(FusedOpsTest.class.getResource("/reference-extra/sdpa/" + name + ".safetensors")
-                        .toURI());
-                cases.add(new ReferenceCases.Case(name, (String) c.get("op"), (Map<String, Object>) c.get("args"),
-                        SafeTensors.read(file).tensors()));
-            }
-            return cases;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return ReferenceCases.fromIndex("/reference-extra/sdpa");
     }
 
     // ------------------------------------------------------------------ attention against separate ops

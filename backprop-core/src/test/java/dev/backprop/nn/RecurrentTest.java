@@ -11,20 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.backprop.autograd.GradCheck;
 import dev.backprop.autograd.GradMode;
 import dev.backprop.check.GradCheckCase;
-import dev.backprop.check.OpGradChecks;
 import dev.backprop.check.RecurrentGradChecks;
-import dev.backprop.io.Json;
-import dev.backprop.io.SafeTensors;
 import dev.backprop.ops.ReferenceCases;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,25 +127,8 @@ class RecurrentTest {
         return Tensor.cat(parts.stream().map(Tensor::flatten).toList(), 0);
     }
 
-    @SuppressWarnings("unchecked")
     private static List<ReferenceCases.Case> extraReferenceCases() {
-        try (InputStream in = RecurrentTest.class.getResourceAsStream("/reference-extra/INDEX.json")) {
-            assertNotNull(in, "test resource /reference-extra/INDEX.json is missing");
-            Map<String, Object> index = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            List<ReferenceCases.Case> cases = new ArrayList<>();
-            for (Object o : (List<Object>) index.get("cases")) {
-                Map<String, Object> c = (Map<String, Object>) o;
-                String name = (String) c.get("case");
-                Path file = Path.of(RecurrentTest.class.getResource("/reference-extra/" + name + ".safetensors").toURI());
-                cases.add(new ReferenceCases.Case(name, (String) c.get("op"), (Map<String, Object>) c.get("args"),
-                        SafeTensors.read(file).tensors()));
-            }
-            return cases;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return ReferenceCases.fromIndex("/reference-extra");
     }
 
     // ------------------------------------------------------------------ gradient checks

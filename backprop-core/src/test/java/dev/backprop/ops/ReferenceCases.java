@@ -43,19 +43,27 @@ public final class ReferenceCases {
         }
     }
 
-    /** Every case listed in INDEX.json, with its tensors loaded. */
-    @SuppressWarnings("unchecked")
+    /** Every case listed in /reference/INDEX.json (the shared PyTorch cases), with its tensors loaded. */
     public static List<Case> all() {
-        try (InputStream in = ReferenceCases.class.getResourceAsStream("/reference/INDEX.json")) {
+        return fromIndex("/reference");
+    }
+
+    /**
+     * Every case listed in {@code folder}/INDEX.json (a test resource folder such as
+     * {@code /reference-extra}), each read from {@code folder}/CASE.safetensors.
+     */
+    @SuppressWarnings("unchecked")
+    public static List<Case> fromIndex(String folder) {
+        try (InputStream in = ReferenceCases.class.getResourceAsStream(folder + "/INDEX.json")) {
             if (in == null) {
-                throw new IllegalStateException("test resource /reference/INDEX.json is missing");
+                throw new IllegalStateException("test resource " + folder + "/INDEX.json is missing");
             }
             Map<String, Object> index = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             List<Case> cases = new ArrayList<>();
             for (Object o : (List<Object>) index.get("cases")) {
                 Map<String, Object> c = (Map<String, Object>) o;
                 String name = (String) c.get("case");
-                Path file = Path.of(ReferenceCases.class.getResource("/reference/" + name + ".safetensors").toURI());
+                Path file = Path.of(ReferenceCases.class.getResource(folder + "/" + name + ".safetensors").toURI());
                 // the files store 0-d tensors as shape [1]; INDEX.json has the true shapes
                 Map<String, Tensor> tensors = new LinkedHashMap<>();
                 Map<String, Object> shapes = (Map<String, Object>) c.get("tensors");
