@@ -1,0 +1,123 @@
+package dev.backprop.cli;
+
+import dev.backprop.data.DataLoader;
+import dev.backprop.io.AtomicFiles;
+import dev.backprop.io.Json;
+import dev.backprop.nn.F;
+import dev.backprop.nn.Module;
+import dev.backprop.optim.Optimizer;
+import dev.backprop.tensor.Generator;
+import dev.backprop.train.LrFinder;
+import dev.backprop.train.Trainer;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code backprop lr-find RECIPE}: the learning-rate range test on a recipe's model and data. */
+@Command(name = "lr-find", mixinStandardHelpOptions = true,
+        description = "Learning-rate range test: trains the recipe's model for a few hundred steps while the learning "
+                + "rate grows exponentially, prints the smoothed loss against the rate and suggests the rate where "
+                + "the loss falls fastest. The weights are not kept.")
+final class LrFindCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "RECIPE", defaultValue = "cnn",
+            description = "mlp, cnn, cnn-bn or tabular (default: ${DEFAULT-VALUE})")
+    String recipeName;
+
+    @Option(names = "--data", paramLabel = "DATA", defaultValue = "synthetic",
+            description = "synthetic, fashion-mnist, an IDX folder or a CSV file (default: ${DEFAULT-VALUE})")
+    String data;
+
+    @Option(names = "--target", paramLabel = "COLUMN", description = "tabular: the label column")
+    String target;
+
+    @Option(names = "--start", defaultValue = "1e-7", description = "first learning rate (default: ${DEFAULT-VALUE})")
+    double start;
+
+    @Option(names = "--end", defaultValue = "10", description = "last learning rate (default: ${DEFAULT-VALUE})")
+    double end;
+
+    @Option(names = "--steps", defaultValue = "200", description = "steps of the sweep (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "batch size (default: the recipe's)")
+    Integer batchSize;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--threads", paramLabel = "T", description = "compute threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write every point of the sweep to FILE.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        Recipes.Recipe recipe = Recipes.get(recipeName);
+        Threads.apply(threads);
+        Generator.defaultGenerator().manualSeed(seed);
+        RunData rd = RunData.load(data, recipe.images(), target, false, null, seed);
+        int bs = batchSize != null ? batchSize : recipe.defaultBatchSize();
+        DataLoader loader = DataLoader.builder(rd.train()).batchSize(bs).shuffle(true).seed(seed).build();
+        Module model = recipe.model(new Recipes.DataShape(rd.inputShape(), rd.numClasses()));
+        Optimizer optimizer = recipe.optimizer(model, start);
+        Trainer.Loss loss = rd.numClasses() > 0 ? F::crossEntropy
+                : (o, t) -> F.mseLoss(o.reshape(-1), t.reshape(-1));
+        LrFinder.Result r = LrFinder.run(model, optimizer, loss, loader, start, end, steps);
+
+        PrintStream out = System.out;
+        out.printf(Locale.ROOT, "lr-find %s on %s: %d steps from %.0e to %.0e%s%n", recipe.name(), rd.source(),
+                r.points().size(), start, end, r.diverged() ? " (stopped: the loss diverged)" : "");
+        plot(out, r);
+        if (Double.isNaN(r.suggestion())) {
+            out.println("no suggestion: the loss never fell; try a wider range (--start smaller, --end larger)");
+        } else {
+            out.printf(Locale.ROOT, "suggested learning rate: %.2e (steepest fall of the loss); lowest loss at %.2e "
+                    + "(use about a tenth of that)%n", r.suggestion(), r.minLossLr());
+        }
+        if (json != null) {
+            Map<String, Object> root = new LinkedHashMap<>();
+            root.put("recipe", recipe.name());
+            root.put("suggestion", Double.isNaN(r.suggestion()) ? null : r.suggestion());
+            root.put("min_loss_lr", r.minLossLr());
+            root.put("diverged", r.diverged());
+            List<Object> pts = new ArrayList<>();
+            for (LrFinder.Point p : r.points()) {
+                pts.add(Map.of("lr", p.lr(), "loss", p.loss(), "smoothed_loss", p.smoothedLoss()));
+            }
+            root.put("points", pts);
+            AtomicFiles.write(json, Json.write(root).getBytes(StandardCharsets.UTF_8));
+            out.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    /** About 20 rows: the rate, the smoothed loss and a bar, the suggestion marked. */
+    private static void plot(PrintStream out, LrFinder.Result r) {
+        List<LrFinder.Point> pts = r.points();
+        if (pts.isEmpty()) {
+            return;
+        }
+        double lo = pts.stream().mapToDouble(LrFinder.Point::smoothedLoss).min().orElse(0);
+        double hi = pts.stream().mapToDouble(LrFinder.Point::smoothedLoss).max().orElse(1);
+        int every = Math.max(1, pts.size() / 20);
+        for (int i = 0; i < pts.size(); i += every) {
+            LrFinder.Point p = pts.get(i);
+            int bar = hi > lo ? (int) Math.round(40 * (p.smoothedLoss() - lo) / (hi - lo)) : 0;
+            boolean mark = !Double.isNaN(r.suggestion()) && p.lr() <= r.suggestion()
+                    && (i + every >= pts.size() || pts.get(i + every).lr() > r.suggestion());
+            out.printf(Locale.ROOT, "  %9.2e  %8.4f  %s%s%n", p.lr(), p.smoothedLoss(), "#".repeat(bar),
+                    mark ? "  <- suggested" : "");
+        }
+    }
+}
