@@ -274,7 +274,7 @@ public final class Doctor {
                             + FROZEN_WINDOW + " monitored steps in a row, although they require gradients.",
                     "check that the layer is used in forward and that its output reaches the loss (no detach(), "
                             + "no noGrad() scope, no integer/argmax step on the path); freeze() it if it is meant "
-                            + "to stay fixed; a dead ReLU after it also blocks its gradient."));
+                            + "to stay fixed; a dead ReLU next to it (all-zero inputs or all-zero output gradients) also gives it a zero gradient."));
         }
     }
 
