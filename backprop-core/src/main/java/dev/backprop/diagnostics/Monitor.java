@@ -208,16 +208,12 @@ public final class Monitor {
                     v = g.toFloatArray();
                     off = 0;
                 }
-                for (int k = off, end = off + g.numel(); k < end; k++) {
-                    float x = v[k];
-                    if (Float.isFinite(x)) {
-                        s += (double) x * x;
-                    } else {
-                        bad++;
+                s = sumOfSquares(v, off, g.numel());
+                if (!Double.isFinite(s)) { // rare: count the culprits
+                    for (int k = off, end = off + g.numel(); k < end; k++) {
+                        bad += Float.isFinite(v[k]) ? 0 : 1;
                     }
-                }
-                if (bad > 0) {
-                    s = Double.NaN;
+                    s = bad > 0 ? Double.NaN : s;
                 }
             }
             gradSq[i] = s;
@@ -227,16 +223,12 @@ public final class Monitor {
                 before[i] = new float[numel];
             }
             float[] snap = before[i];
-            double w = 0;
             if (p.isContiguous()) {
                 System.arraycopy(p.floatStorage(), p.offset(), snap, 0, numel);
             } else {
                 System.arraycopy(p.toFloatArray(), 0, snap, 0, numel);
             }
-            for (int k = 0; k < numel; k++) {
-                w += (double) snap[k] * snap[k];
-            }
-            weightSq[i] = w;
+            weightSq[i] = sumOfSquares(snap, 0, numel);
         }
         measured = true;
     }
@@ -279,11 +271,7 @@ public final class Monitor {
                 v = p.toFloatArray();
                 off = 0;
             }
-            double d = 0;
-            for (int k = 0; k < snap.length; k++) {
-                double diff = (double) v[off + k] - snap[k];
-                d += diff * diff;
-            }
+            double d = sumOfSquaredDifferences(v, off, snap);
             int numel = snap.length;
             boolean trainable = p.requiresGrad();
             double frac = hasGrad[i] && numel > 0 ? (double) nonFinite[i] / numel : 0;
@@ -325,6 +313,56 @@ public final class Monitor {
             records.removeFirst();
         }
         return stats;
+    }
+
+    /** Sum of squares in double, with four independent accumulators (not bound by add latency). */
+    static double sumOfSquares(float[] v, int off, int len) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int k = off;
+        int end = off + len;
+        for (; k + 3 < end; k += 4) {
+            double a = v[k];
+            double b = v[k + 1];
+            double c = v[k + 2];
+            double e = v[k + 3];
+            s0 += a * a;
+            s1 += b * b;
+            s2 += c * c;
+            s3 += e * e;
+        }
+        for (; k < end; k++) {
+            double a = v[k];
+            s0 += a * a;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Sum over k of (v[off + k] - w[k])^2, in double, four accumulators. */
+    static double sumOfSquaredDifferences(float[] v, int off, float[] w) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int n = w.length;
+        int k = 0;
+        for (; k + 3 < n; k += 4) {
+            double a = (double) v[off + k] - w[k];
+            double b = (double) v[off + k + 1] - w[k + 1];
+            double c = (double) v[off + k + 2] - w[k + 2];
+            double e = (double) v[off + k + 3] - w[k + 3];
+            s0 += a * a;
+            s1 += b * b;
+            s2 += c * c;
+            s3 += e * e;
+        }
+        for (; k < n; k++) {
+            double a = (double) v[off + k] - w[k];
+            s0 += a * a;
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** The kept records, oldest first. */
