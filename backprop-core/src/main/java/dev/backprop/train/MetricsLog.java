@@ -1,5 +1,7 @@
 package dev.backprop.train;
 
+import dev.backprop.diagnostics.Diagnosis;
+import dev.backprop.diagnostics.StepStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
@@ -7,7 +9,10 @@ import java.util.Map;
 
 /**
  * Writes the training stream into a run folder's {@code metrics.jsonl}: one record every
- * {@code every} steps ({@code type: step}) and one per validation and epoch.
+ * {@code every} steps ({@code type: step}), one per validation and epoch, one per monitored step of
+ * the gradient-flow monitor ({@code type: grad}: per layer gradient norm, weight norm and
+ * update ratio, dead ReLU fractions, fraction of non-finite gradients) and one per diagnosis of the
+ * doctor ({@code type: diagnosis}).
  */
 public final class MetricsLog implements TrainingListener {
     private final RunFolder run;
@@ -57,6 +62,43 @@ public final class MetricsLog implements TrainingListener {
         r.put("step", trainer.step());
         r.put("epochs", history.epochs().size());
         r.put("stop_reason", history.stopReason());
+        write(r);
+    }
+
+    @Override
+    public void onDiagnostics(Trainer trainer, StepStats s) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("type", "grad");
+        r.put("step", s.step());
+        r.put("loss", finite(s.loss()));
+        r.put("grad_norm", finite(s.gradNorm()));
+        r.put("nonfinite", s.nonFiniteFraction());
+        Map<String, Object> layers = new LinkedHashMap<>();
+        s.layers().forEach((path, n) -> {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("grad_norm", n.hasGrad() ? finite(n.gradNorm()) : null);
+            l.put("weight_norm", finite(n.weightNorm()));
+            l.put("update_ratio", finite(n.updateRatio()));
+            if (n.nonFiniteFraction() > 0) {
+                l.put("nonfinite", n.nonFiniteFraction());
+            }
+            layers.put(path, l);
+        });
+        r.put("layers", layers);
+        r.put("dead", new LinkedHashMap<>(s.dead()));
+        write(r);
+    }
+
+    @Override
+    public void onDiagnosis(Trainer trainer, Diagnosis d) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("type", "diagnosis");
+        r.put("step", d.step());
+        r.put("rule", d.rule());
+        r.put("severity", d.severity().name().toLowerCase(java.util.Locale.ROOT));
+        r.put("layers", d.layers());
+        r.put("message", d.message());
+        r.put("fix", d.fix());
         write(r);
     }
 

@@ -1,6 +1,10 @@
 package dev.backprop.train;
 
 import dev.backprop.autograd.GradMode;
+import dev.backprop.diagnostics.Diagnosis;
+import dev.backprop.diagnostics.Doctor;
+import dev.backprop.diagnostics.Monitor;
+import dev.backprop.diagnostics.StepStats;
 import dev.backprop.data.Batch;
 import dev.backprop.data.DataLoader;
 import dev.backprop.nn.Module;
@@ -36,8 +40,15 @@ import java.util.Objects;
  * bit; {@link #resume(Path)} restores a checkpoint (model, optimizer, schedule, step, data-loader
  * position, random-generator state) so that a stopped and resumed run ends where an uninterrupted
  * one would.
+ *
+ * <p>Watched by default: a gradient-flow {@link Monitor} measures gradient and weight norms,
+ * update ratios, non-finite gradients and dead ReLUs every 10 steps (see
+ * {@link Builder#diagnostics(Monitor.Options)}), and a {@link Doctor} turns them and the validation
+ * history into {@link Diagnosis diagnoses}, logged once each as warnings, passed to the listeners
+ * and kept in {@link #diagnoses()}.
  */
 public final class Trainer {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Trainer.class);
 
     /** The loss of a batch: model output and targets to a scalar. */
     @FunctionalInterface
@@ -61,6 +72,8 @@ public final class Trainer {
     private final int checkpointEverySteps;
     private final String monitor;
     private final List<TrainingListener> listeners;
+    private final Monitor gradMonitor;
+    private final Doctor doctor;
 
     private long step;
     private String stopReason;
@@ -88,6 +101,8 @@ public final class Trainer {
         this.checkpointEverySteps = b.checkpointEverySteps;
         this.monitor = b.monitor;
         this.listeners = List.copyOf(b.listeners);
+        this.gradMonitor = b.diagnostics == null ? null : new Monitor(b.model, b.diagnostics);
+        this.doctor = b.diagnostics == null ? null : new Doctor();
     }
 
     public static Builder builder(Module model, Optimizer optimizer, Loss loss) {
@@ -101,6 +116,18 @@ public final class Trainer {
      * {@code validation} (may be null) every epoch or every N steps.
      */
     public History fit(DataLoader train, DataLoader validation) {
+        if (gradMonitor == null) {
+            return fitLoop(train, validation);
+        }
+        gradMonitor.attach();
+        try {
+            return fitLoop(train, validation);
+        } finally {
+            gradMonitor.detach();
+        }
+    }
+
+    private History fitLoop(DataLoader train, DataLoader validation) {
         History history = new History();
         if (resumePosition != null) {
             train.seek(resumePosition);
@@ -128,12 +155,18 @@ public final class Trainer {
             int stepExamples = 0;
             int micro = 0;
             for (Batch batch : train) {
+                if (gradMonitor != null && micro == 0) {
+                    gradMonitor.arm(step + 1);
+                }
                 model.train();
                 Tensor out = model.forward(batch.inputs());
                 Tensor l = loss.compute(out, batch.targets());
                 double lv = l.item();
                 (accumulate > 1 ? l.div(accumulate) : l).backward();
                 trackTraining(out, batch.targets(), lv, batch.size());
+                if (doctor != null) {
+                    doctor.recordTrainingLoss(lv);
+                }
                 stepLoss += lv;
                 stepExamples += batch.size();
                 micro++;
@@ -146,9 +179,14 @@ public final class Trainer {
                     Clip.gradValue(model.parameters(), clipValue);
                 }
                 double lr = optimizer.lr();
+                boolean monitored = gradMonitor != null && gradMonitor.armed();
+                if (monitored) {
+                    gradMonitor.beforeOptimizerStep(gradNorm);
+                }
                 try (GradMode.Scope ignored = GradMode.noGrad()) {
                     optimizer.step();
                 }
+                StepStats stats = monitored ? gradMonitor.afterOptimizerStep(step + 1, stepLoss / micro) : null;
                 optimizer.zeroGrad();
                 if (scheduler != null) {
                     scheduler.step();
@@ -157,6 +195,10 @@ public final class Trainer {
                 StepReport report = new StepReport(step, epoch, batch.index(), batches, stepLoss / micro, lr, gradNorm,
                         stepExamples, (System.nanoTime() - stepStart) / 1e9);
                 listeners.forEach(li -> li.onStep(this, report));
+                if (stats != null) {
+                    listeners.forEach(li -> li.onDiagnostics(this, stats));
+                    report(doctor.observe(stats));
+                }
                 stepLoss = 0;
                 stepExamples = 0;
                 micro = 0;
@@ -205,7 +247,17 @@ public final class Trainer {
             plateau.step(val.loss());
         }
         listeners.forEach(l -> l.onValidation(this, val));
+        if (doctor != null) {
+            report(doctor.observeValidation(step, val.loss()));
+        }
         return val;
+    }
+
+    private void report(List<Diagnosis> found) {
+        for (Diagnosis d : found) {
+            LOG.warn("{}", d);
+            listeners.forEach(l -> l.onDiagnosis(this, d));
+        }
     }
 
     private boolean improved(Evaluation val) {
@@ -371,6 +423,19 @@ public final class Trainer {
         return maxSteps;
     }
 
+    /**
+     * The gradient-flow monitor's records of the monitored steps (the most recent ones, up to
+     * {@link Monitor.Options#history()}), oldest first; empty when diagnostics are off.
+     */
+    public List<StepStats> diagnostics() {
+        return gradMonitor == null ? List.of() : gradMonitor.records();
+    }
+
+    /** The doctor's diagnoses so far, each rule at most once; empty when diagnostics are off. */
+    public List<Diagnosis> diagnoses() {
+        return doctor == null ? List.of() : doctor.diagnoses();
+    }
+
     /** Builder of a {@link Trainer}; only the model, optimizer and loss are required. */
     public static final class Builder {
         private final Module model;
@@ -389,6 +454,7 @@ public final class Trainer {
         private int checkpointEverySteps;
         private String monitor = "val_loss";
         private final List<TrainingListener> listeners = new ArrayList<>();
+        private Monitor.Options diagnostics = Monitor.Options.DEFAULT;
 
         private Builder(Module model, Optimizer optimizer, Loss loss) {
             this.model = Objects.requireNonNull(model, "model");
@@ -469,6 +535,21 @@ public final class Trainer {
                 throw new IllegalArgumentException("monitor must be val_loss or val_accuracy, got " + metric);
             }
             this.monitor = metric;
+            return this;
+        }
+
+        /**
+         * The gradient-flow monitor and doctor: on by default ({@link Monitor.Options#DEFAULT}, every
+         * 10 steps and the first); these options change the cadence and the history kept.
+         */
+        public Builder diagnostics(Monitor.Options options) {
+            this.diagnostics = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /** Turns the gradient-flow monitor and the doctor on (with the default options) or off. */
+        public Builder diagnostics(boolean on) {
+            this.diagnostics = on ? Monitor.Options.DEFAULT : null;
             return this;
         }
 

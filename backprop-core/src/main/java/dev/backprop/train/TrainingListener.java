@@ -1,5 +1,8 @@
 package dev.backprop.train;
 
+import dev.backprop.diagnostics.Diagnosis;
+import dev.backprop.diagnostics.StepStats;
+
 /**
  * Receives the trainer's events; every method has an empty default. Listeners see the same
  * records that go to {@code metrics.jsonl}, so the terminal, the report and the dashboard are
@@ -17,4 +20,10 @@ public interface TrainingListener {
     default void onEpochEnd(Trainer trainer, EpochReport epoch) {}
 
     default void onTrainEnd(Trainer trainer, History history) {}
+
+    /** After each monitored step (see {@link dev.backprop.diagnostics.Monitor}), after {@link #onStep}. */
+    default void onDiagnostics(Trainer trainer, StepStats stats) {}
+
+    /** When the {@link dev.backprop.diagnostics.Doctor} finds a problem (once per rule and run). */
+    default void onDiagnosis(Trainer trainer, Diagnosis diagnosis) {}
 }

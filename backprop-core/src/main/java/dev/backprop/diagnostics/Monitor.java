@@ -1,0 +1,377 @@
+package dev.backprop.diagnostics;
+
+import dev.backprop.autograd.HookHandle;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.Module;
+import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Gradient-flow monitor: every {@link Options#every()} optimizer steps (and on the first), it
+ * measures per parameter and per layer the gradient norm, the weight norm, the update-to-weight
+ * ratio and the fraction of non-finite gradient values, the global gradient norm and the loss,
+ * and for every {@link Activation.ReLU} the fraction of dead units. The
+ * {@link dev.backprop.train.Trainer} runs one by default; the calls below are its protocol:
+ *
+ * <ol>
+ *   <li>{@link #attach()} when training starts (adds forward hooks to the ReLU modules),
+ *   <li>{@link #arm(long)} before the forward of the first micro-batch of each step,
+ *   <li>{@link #beforeOptimizerStep(double)} after backward and clipping,
+ *   <li>{@link #afterOptimizerStep(long, double)} after the optimizer step, which returns the
+ *       step's {@link StepStats} (null on steps that are not monitored),
+ *   <li>{@link #detach()} when training ends.
+ * </ol>
+ *
+ * <p>Cheap: on steps that are not monitored nothing is done but a flag test; on monitored ones it
+ * reads each gradient once and each weight twice (a snapshot into arrays reused from step to step,
+ * then the difference after the step), and scans the ReLU outputs of the forward pass.
+ */
+public final class Monitor {
+
+    /**
+     * How the monitor runs.
+     *
+     * @param every monitor every this many optimizer steps (and the first step); >= 1
+     * @param history how many {@link StepStats} to keep in memory (the oldest are dropped); >= 1
+     */
+    public record Options(int every, int history) {
+        /** The default: every 10 steps, the last 1000 records kept. */
+        public static final Options DEFAULT = new Options(10, 1000);
+
+        public Options {
+            if (every < 1) {
+                throw new IllegalArgumentException("diagnostics cadence must be >= 1 step, got " + every);
+            }
+            if (history < 1) {
+                throw new IllegalArgumentException("diagnostics history must keep >= 1 record, got " + history);
+            }
+        }
+
+        /** Monitors every {@code n} steps, keeping the default history. */
+        public static Options every(int n) {
+            return new Options(n, DEFAULT.history());
+        }
+    }
+
+    private final Module model;
+    private final Options options;
+    private final String[] names;
+    private final Tensor[] params;
+    private final String[] layerOf;
+    private final List<String> layerNames = new ArrayList<>();
+    private final int[] layerIndex;
+    private final float[][] before;
+    private final double[] gradSq;
+    private final double[] weightSq;
+    private final long[] nonFinite;
+    private final boolean[] hasGrad;
+    private final Map<String, boolean[]> alive = new LinkedHashMap<>();
+    private final List<HookHandle> hooks = new ArrayList<>();
+    private final ArrayDeque<StepStats> records = new ArrayDeque<>();
+    private boolean armed;
+    private boolean measured;
+    private double globalGradNorm;
+
+    public Monitor(Module model, Options options) {
+        this.model = model;
+        this.options = options;
+        Map<String, Tensor> named = model.namedParameters();
+        int n = named.size();
+        names = named.keySet().toArray(new String[0]);
+        params = named.values().toArray(new Tensor[0]);
+        layerOf = new String[n];
+        layerIndex = new int[n];
+        Map<String, Integer> layers = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            int dot = names[i].lastIndexOf('.');
+            layerOf[i] = dot < 0 ? "" : names[i].substring(0, dot);
+            layerIndex[i] = layers.computeIfAbsent(layerOf[i], k -> layers.size());
+        }
+        layerNames.addAll(layers.keySet());
+        before = new float[n][];
+        gradSq = new double[n];
+        weightSq = new double[n];
+        nonFinite = new long[n];
+        hasGrad = new boolean[n];
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /** Whether optimizer step {@code step} (1 for the first) is monitored. */
+    public boolean isMonitored(long step) {
+        return step == 1 || step % options.every() == 0;
+    }
+
+    /** Adds forward hooks to the model's ReLU modules (dead units); idempotent. */
+    public void attach() {
+        if (!hooks.isEmpty()) {
+            return;
+        }
+        model.namedModules().forEach((path, m) -> {
+            if (m instanceof Activation.ReLU) {
+                String label = path.isEmpty() ? m.typeName() : path;
+                alive.put(label, new boolean[0]);
+                hooks.add(m.registerForwardHook((module, input, output) -> observeActivation(label, output)));
+            }
+        });
+    }
+
+    /** Removes the hooks added by {@link #attach()}. */
+    public void detach() {
+        hooks.forEach(HookHandle::remove);
+        hooks.clear();
+        armed = false;
+    }
+
+    /**
+     * Called before the forward of the first micro-batch of optimizer step {@code step}: if that
+     * step is monitored, the ReLU hooks start recording. Returns whether it is monitored.
+     */
+    public boolean arm(long step) {
+        armed = isMonitored(step);
+        measured = false;
+        if (armed) {
+            alive.replaceAll((k, v) -> {
+                java.util.Arrays.fill(v, false);
+                return v;
+            });
+        }
+        return armed;
+    }
+
+    /** Whether the current step is monitored (between {@link #arm} and {@link #afterOptimizerStep}). */
+    public boolean armed() {
+        return armed;
+    }
+
+    private void observeActivation(String label, Tensor out) {
+        if (!armed || out.dtype() != DType.FLOAT32 || out.dim() < 1 || out.shape()[0] == 0) {
+            return;
+        }
+        int n = out.shape()[0];
+        int units = out.numel() / n;
+        boolean[] mask = alive.get(label);
+        if (mask.length != units) {
+            mask = new boolean[units];
+            alive.put(label, mask);
+        }
+        float[] v;
+        int off;
+        if (out.isContiguous()) {
+            v = out.floatStorage();
+            off = out.offset();
+        } else {
+            v = out.toFloatArray();
+            off = 0;
+        }
+        for (int e = 0; e < n; e++) {
+            int base = off + e * units;
+            for (int u = 0; u < units; u++) {
+                if (v[base + u] != 0f) {
+                    mask[u] = true;
+                }
+            }
+        }
+    }
+
+    /**
+     * Called after backward (and clipping), right before the optimizer step, on a monitored step:
+     * reads the gradients and snapshots the weights. Does nothing on other steps.
+     *
+     * @param gradNorm the global gradient norm before clipping
+     */
+    public void beforeOptimizerStep(double gradNorm) {
+        if (!armed) {
+            return;
+        }
+        globalGradNorm = gradNorm;
+        for (int i = 0; i < params.length; i++) {
+            Tensor p = params[i];
+            Tensor g = p.grad();
+            hasGrad[i] = g != null;
+            double s = 0;
+            long bad = 0;
+            if (g != null && g.dtype() == DType.FLOAT32) {
+                float[] v;
+                int off;
+                if (g.isContiguous()) {
+                    v = g.floatStorage();
+                    off = g.offset();
+                } else {
+                    v = g.toFloatArray();
+                    off = 0;
+                }
+                s = sumOfSquares(v, off, g.numel());
+                if (!Double.isFinite(s)) { // rare: count the culprits
+                    for (int k = off, end = off + g.numel(); k < end; k++) {
+                        bad += Float.isFinite(v[k]) ? 0 : 1;
+                    }
+                    s = bad > 0 ? Double.NaN : s;
+                }
+            }
+            gradSq[i] = s;
+            nonFinite[i] = bad;
+            int numel = p.numel();
+            if (before[i] == null || before[i].length != numel) {
+                before[i] = new float[numel];
+            }
+            float[] snap = before[i];
+            if (p.isContiguous()) {
+                System.arraycopy(p.floatStorage(), p.offset(), snap, 0, numel);
+            } else {
+                System.arraycopy(p.toFloatArray(), 0, snap, 0, numel);
+            }
+            weightSq[i] = sumOfSquares(snap, 0, numel);
+        }
+        measured = true;
+    }
+
+    /**
+     * Called after the optimizer step: on a monitored step, measures the updates and returns (and
+     * keeps) the step's record; returns null on other steps.
+     *
+     * @param step the optimizer step just taken (1 for the first)
+     * @param loss the step's training loss
+     */
+    public StepStats afterOptimizerStep(long step, double loss) {
+        if (!armed) {
+            return null;
+        }
+        armed = false;
+        if (!measured) {
+            return null;
+        }
+        int nl = layerNames.size();
+        double[] lGrad = new double[nl];
+        double[] lWeight = new double[nl];
+        double[] lDelta = new double[nl];
+        long[] lBad = new long[nl];
+        long[] lCount = new long[nl];
+        boolean[] lHas = new boolean[nl];
+        boolean[] lTrain = new boolean[nl];
+        Map<String, Norms> perParam = new LinkedHashMap<>();
+        double totalBad = 0;
+        double totalCount = 0;
+        for (int i = 0; i < params.length; i++) {
+            Tensor p = params[i];
+            float[] snap = before[i];
+            float[] v;
+            int off;
+            if (p.isContiguous()) {
+                v = p.floatStorage();
+                off = p.offset();
+            } else {
+                v = p.toFloatArray();
+                off = 0;
+            }
+            double d = sumOfSquaredDifferences(v, off, snap);
+            int numel = snap.length;
+            boolean trainable = p.requiresGrad();
+            double frac = hasGrad[i] && numel > 0 ? (double) nonFinite[i] / numel : 0;
+            perParam.put(names[i], new Norms(Math.sqrt(gradSq[i]), Math.sqrt(weightSq[i]),
+                    weightSq[i] > 0 ? Math.sqrt(d / weightSq[i]) : Double.NaN, frac, hasGrad[i], trainable));
+            int l = layerIndex[i];
+            lGrad[l] += gradSq[i];
+            lWeight[l] += weightSq[i];
+            lDelta[l] += d;
+            if (hasGrad[i]) {
+                lBad[l] += nonFinite[i];
+                lCount[l] += numel;
+                totalBad += nonFinite[i];
+                totalCount += numel;
+            }
+            lHas[l] |= hasGrad[i];
+            lTrain[l] |= trainable;
+        }
+        Map<String, Norms> perLayer = new LinkedHashMap<>();
+        for (int l = 0; l < nl; l++) {
+            perLayer.put(layerNames.get(l), new Norms(Math.sqrt(lGrad[l]), Math.sqrt(lWeight[l]),
+                    lWeight[l] > 0 ? Math.sqrt(lDelta[l] / lWeight[l]) : Double.NaN,
+                    lCount[l] > 0 ? (double) lBad[l] / lCount[l] : 0, lHas[l], lTrain[l]));
+        }
+        Map<String, Double> dead = new LinkedHashMap<>();
+        alive.forEach((label, mask) -> {
+            if (mask.length > 0) {
+                int deadUnits = 0;
+                for (boolean a : mask) {
+                    deadUnits += a ? 0 : 1;
+                }
+                dead.put(label, (double) deadUnits / mask.length);
+            }
+        });
+        StepStats stats = new StepStats(step, loss, globalGradNorm, totalCount > 0 ? totalBad / totalCount : 0,
+                perParam, perLayer, dead);
+        records.addLast(stats);
+        while (records.size() > options.history()) {
+            records.removeFirst();
+        }
+        return stats;
+    }
+
+    /** Sum of squares in double, with four independent accumulators (not bound by add latency). */
+    static double sumOfSquares(float[] v, int off, int len) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int k = off;
+        int end = off + len;
+        for (; k + 3 < end; k += 4) {
+            double a = v[k];
+            double b = v[k + 1];
+            double c = v[k + 2];
+            double e = v[k + 3];
+            s0 += a * a;
+            s1 += b * b;
+            s2 += c * c;
+            s3 += e * e;
+        }
+        for (; k < end; k++) {
+            double a = v[k];
+            s0 += a * a;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** Sum over k of (v[off + k] - w[k])^2, in double, four accumulators. */
+    static double sumOfSquaredDifferences(float[] v, int off, float[] w) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int n = w.length;
+        int k = 0;
+        for (; k + 3 < n; k += 4) {
+            double a = (double) v[off + k] - w[k];
+            double b = (double) v[off + k + 1] - w[k + 1];
+            double c = (double) v[off + k + 2] - w[k + 2];
+            double e = (double) v[off + k + 3] - w[k + 3];
+            s0 += a * a;
+            s1 += b * b;
+            s2 += c * c;
+            s3 += e * e;
+        }
+        for (; k < n; k++) {
+            double a = (double) v[off + k] - w[k];
+            s0 += a * a;
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** The kept records, oldest first. */
+    public List<StepStats> records() {
+        return List.copyOf(records);
+    }
+
+    /** The latest record, or null before any. */
+    public StepStats latest() {
+        return records.peekLast();
+    }
+}
