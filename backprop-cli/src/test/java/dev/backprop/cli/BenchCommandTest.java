@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.backprop.io.Json;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,29 +17,15 @@ class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @SuppressWarnings("unchecked")
     @Test
     void workloadTableAndJson() throws Exception {
         Path json = dir.resolve("bench.json");
-        Run r = run("bench", "W1", "W4", "--threads", "1,2", "--warmup", "1", "--warmup-seconds", "0", "--steps", "2",
+        CliRun r = run("bench", "W1", "W4", "--threads", "1,2", "--warmup", "1", "--warmup-seconds", "0", "--steps", "2",
                 "--blocks", "2", "--json", json.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("| W1 | 1 |") && r.out().contains("| W1 | 2 |") && r.out().contains("| W4 | 2 |"),
@@ -65,7 +48,7 @@ class BenchCommandTest {
     @Test
     void gemmShapes() throws Exception {
         Path json = dir.resolve("gemm.json");
-        Run r = run("bench", "W5", "--threads", "1", "--max-gemm", "256", "--gemm-seconds", "0", "--json",
+        CliRun r = run("bench", "W5", "--threads", "1", "--max-gemm", "256", "--gemm-seconds", "0", "--json",
                 json.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("W5 n=256") && r.out().contains("W4 recurrent"), r.out());
@@ -78,7 +61,7 @@ class BenchCommandTest {
 
     @Test
     void unknownWorkloadIsAClearError() {
-        Run r = run("bench", "W9");
+        CliRun r = run("bench", "W9");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("unknown workload 'W9'") && r.err().contains("W5"), r.err());
     }
@@ -103,7 +86,7 @@ class BenchCommandTest {
         TorchAnchor anchor = new TorchAnchor(TorchAnchor.defaultPython());
         String why = anchor.unavailableReason();
         Assumptions.assumeTrue(why == null, "PyTorch is not installed here (" + why + "); .ci/run installs it");
-        Run r = run("bench", "W1", "--torch", "--threads", "1", "--warmup", "1", "--warmup-seconds", "0", "--steps",
+        CliRun r = run("bench", "W1", "--torch", "--threads", "1", "--warmup", "1", "--warmup-seconds", "0", "--steps",
                 "3", "--blocks", "1");
         assertEquals(0, r.exit(), r.err());
         String row = r.out().lines().filter(l -> l.startsWith("| W1 | 1 |")).findFirst().orElseThrow();

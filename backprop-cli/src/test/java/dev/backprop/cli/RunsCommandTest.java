@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,22 +15,8 @@ class RunsCommandTest {
     @TempDir
     Path root;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int exit = Main.run(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private void manifest(String id, String created, String optimizer, double lr, double acc, double wall)
@@ -59,7 +42,7 @@ class RunsCommandTest {
 
     @Test
     void listsRunsOldestFirstWithTheirMetrics() {
-        Run r = run("runs", "--dir", root.toString());
+        CliRun r = run("runs", "--dir", root.toString());
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(4, lines.length, r.out());
@@ -73,7 +56,7 @@ class RunsCommandTest {
 
     @Test
     void compareShowsTheHyperparametersThatDifferAndMetricDeltas() {
-        Run r = run("runs", "compare", "20261121-090000-mlp", "20261122-130000-mlp", "--dir", root.toString());
+        CliRun r = run("runs", "compare", "20261121-090000-mlp", "20261122-130000-mlp", "--dir", root.toString());
         assertEquals(0, r.exit(), r.err());
         String out = r.out();
         assertTrue(out.matches("(?s).*\\noptimizer +SGD +Adam +differs.*"), out);
@@ -82,24 +65,24 @@ class RunsCommandTest {
         assertFalse(out.contains("\nepochs "), out); // the same in both: not listed without --all
         assertFalse(out.contains("confusion_matrix"), out);
         assertTrue(out.matches("(?s).*\\ntest_accuracy +0\\.85 +0\\.8867 +\\+0\\.03670.*"), out);
-        Run all = run("runs", "compare", "20261121-090000-mlp", "20261122-130000-mlp", "--dir", root.toString(),
+        CliRun all = run("runs", "compare", "20261121-090000-mlp", "20261122-130000-mlp", "--dir", root.toString(),
                 "--all");
         assertTrue(all.out().contains("\nepochs "), all.out());
     }
 
     @Test
     void unknownOrIncompleteRunsAreClearErrors() {
-        Run missing = run("runs", "compare", "nope", "20261122-130000-mlp", "--dir", root.toString());
+        CliRun missing = run("runs", "compare", "nope", "20261122-130000-mlp", "--dir", root.toString());
         assertEquals(2, missing.exit());
         assertTrue(missing.err().contains("run 'nope'") && missing.err().contains("./backprop runs"), missing.err());
-        Run crashed = run("runs", "compare", "20261122-140000-cnn", "20261122-130000-mlp", "--dir", root.toString());
+        CliRun crashed = run("runs", "compare", "20261122-140000-cnn", "20261122-130000-mlp", "--dir", root.toString());
         assertEquals(2, crashed.exit());
         assertTrue(crashed.err().contains("incomplete"), crashed.err());
     }
 
     @Test
     void emptyFolder() {
-        Run r = run("runs", "--dir", root.resolve("none").toString());
+        CliRun r = run("runs", "--dir", root.resolve("none").toString());
         assertEquals(0, r.exit());
         assertTrue(r.out().contains("no runs under"), r.out());
     }
