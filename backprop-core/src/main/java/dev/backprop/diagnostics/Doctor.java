@@ -88,6 +88,8 @@ public final class Doctor {
     private int bestValidation;
     private double trainAtBest = Double.NaN;
 
+    private String nonFiniteTrace;
+
     /** Adds one training (micro-batch) loss to the mean reported at the next validation. */
     public void recordTrainingLoss(double loss) {
         if (Double.isFinite(loss)) {
@@ -147,6 +149,22 @@ public final class Doctor {
 
     // ------------------------------------------------------------------ rules
 
+    /**
+     * Where the first non-finite value came from, as anomaly mode reported it when the trainer ran
+     * the failing batch again (the op, the layer path and the user's source line); the
+     * {@value #NON_FINITE} diagnosis quotes it.
+     */
+    public void noteNonFiniteTrace(String trace) {
+        if (nonFiniteTrace == null) {
+            nonFiniteTrace = trace;
+        }
+    }
+
+    /** The trace given to {@link #noteNonFiniteTrace}, or null. */
+    public String nonFiniteTrace() {
+        return nonFiniteTrace;
+    }
+
     private void nonFinite(StepStats s, List<Diagnosis> out) {
         if (Double.isFinite(s.loss()) && !Double.isNaN(s.gradNorm()) && !Double.isInfinite(s.gradNorm())
                 && s.nonFiniteFraction() == 0) {
@@ -162,7 +180,8 @@ public final class Doctor {
                 : "the global gradient norm is " + num(s.gradNorm());
         raise(out, new Diagnosis(NON_FINITE, Severity.ERROR, s.step(), nonFiniteLayers(s),
                 "Non-finite values at step " + s.step() + ": " + what
-                        + (layers.isEmpty() ? "." : "; NaN/Inf gradients in " + String.join(", ", layers) + "."),
+                        + (layers.isEmpty() ? "." : "; NaN/Inf gradients in " + String.join(", ", layers) + ".")
+                        + (nonFiniteTrace == null ? "" : " First non-finite value: " + nonFiniteTrace),
                 "lower the learning rate, clip gradients (Trainer.Builder.clipGradNorm(1.0)), check the inputs "
                         + "for NaN; to find the op that produced the first NaN, run a step inside "
                         + "try (var a = Anomaly.enable()) { ... }: the error names the op, the layer and your source line."));

@@ -83,6 +83,8 @@ public final class Trainer {
     private long epochCorrect;
     private long epochExamples;
     private double bestMonitored = Double.NaN;
+    private boolean traced;
+    private String nonFiniteTrace;
 
     private Trainer(Builder b) {
         this.model = b.model;
@@ -163,6 +165,10 @@ public final class Trainer {
                 Tensor l = loss.compute(out, batch.targets());
                 double lv = l.item();
                 (accumulate > 1 ? l.div(accumulate) : l).backward();
+                if (!traced && !Double.isFinite(lv)) {
+                    traced = true;
+                    traceNonFinite(batch);
+                }
                 trackTraining(out, batch.targets(), lv, batch.size());
                 if (doctor != null) {
                     doctor.recordTrainingLoss(lv);
@@ -175,6 +181,10 @@ public final class Trainer {
                     continue;
                 }
                 double gradNorm = clipNorm > 0 ? Clip.gradNorm(model.parameters(), clipNorm) : gradNorm();
+                if (!traced && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
+                    traced = true;
+                    traceNonFinite(batch);
+                }
                 if (clipValue > 0) {
                     Clip.gradValue(model.parameters(), clipValue);
                 }
@@ -299,6 +309,49 @@ public final class Trainer {
             }
         }
         return Math.sqrt(s);
+    }
+
+    /**
+     * The first non-finite loss or gradient of the run: the batch runs again, forward and backward,
+     * in anomaly mode, which stops at the first op that makes a NaN or infinity and names it, its
+     * layer and the user's source line. The gradients and the random generator are put back, so the
+     * run goes on exactly as without the trace; the finding goes to the log and into the doctor's
+     * non-finite diagnosis ({@link #nonFiniteTrace()}).
+     */
+    private void traceNonFinite(Batch batch) {
+        List<Tensor> params = model.parameters();
+        List<Tensor> grads = new ArrayList<>(params.size());
+        params.forEach(p -> grads.add(p.grad()));
+        long[] rng = dev.backprop.tensor.Generator.defaultGenerator().state();
+        String trace = null;
+        try (GradMode.Scope ignored = dev.backprop.autograd.Anomaly.enable()) {
+            params.forEach(Tensor::zeroGrad);
+            loss.compute(model.forward(batch.inputs()), batch.targets()).backward();
+        } catch (dev.backprop.autograd.NonFiniteValueException e) {
+            trace = e.getMessage();
+        } finally {
+            for (int i = 0; i < params.size(); i++) {
+                params.get(i).setGrad(grads.get(i));
+            }
+            dev.backprop.tensor.Generator.defaultGenerator().setState(rng);
+        }
+        if (trace == null) {
+            trace = "running the batch again in anomaly mode did not reproduce it (randomness in the model or the "
+                    + "data); wrap a step in try (var a = Anomaly.enable()) { ... } to find it";
+        }
+        nonFiniteTrace = trace;
+        LOG.error("first non-finite value at step {}: {}", step + 1, trace);
+        if (doctor != null) {
+            doctor.noteNonFiniteTrace(trace);
+        }
+    }
+
+    /**
+     * Where the first non-finite loss or gradient of this run came from (op, layer, source line),
+     * or null if there was none.
+     */
+    public String nonFiniteTrace() {
+        return nonFiniteTrace;
     }
 
     /** Asks the loop to stop after the current step (listeners call this, e.g. early stopping). */

@@ -1,0 +1,82 @@
+package dev.backprop.diagnostics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.backprop.data.DataLoader;
+import dev.backprop.nn.Activation;
+import dev.backprop.nn.F;
+import dev.backprop.nn.Linear;
+import dev.backprop.nn.Module;
+import dev.backprop.nn.Sequential;
+import dev.backprop.optim.SGD;
+import dev.backprop.tensor.Generator;
+import dev.backprop.tensor.Tensor;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The first non-finite loss of a run is traced in anomaly mode: the trainer names the op, the
+ * layer path and the line of user code, quotes it in the doctor's non-finite diagnosis, and the
+ * run goes on exactly as it would have without the trace.
+ */
+class NonFiniteTraceTest {
+
+    /** A user layer with a bug: log of values that can be negative. */
+    static final class LogFeatures extends Module {
+        @Override
+        protected Tensor compute(Tensor x) {
+            return x.log(); // NaN for negative inputs
+        }
+    }
+
+    private static Module model() {
+        Generator.defaultGenerator().manualSeed(11);
+        return new Sequential(new Linear(4, 8), new LogFeatures(), new Activation.ReLU(), new Linear(8, 3));
+    }
+
+    @Test
+    void namesTheOpTheLayerAndTheSourceLine() {
+        Module model = model();
+        var t = dev.backprop.train.Trainer.builder(model, new SGD(model.parameters(), 0.01), F::crossEntropy)
+                .numClasses(3).epochs(1).diagnostics(Monitor.Options.every(1)).build();
+        t.fit(new DataLoader(DoctorTest.blobs(64, 1), 32, false, 0), null);
+        String trace = t.nonFiniteTrace();
+        assertTrue(trace != null && trace.contains("'log'") && trace.contains("NaN"), trace);
+        assertTrue(trace.contains("NonFiniteTraceTest.java"), "the user's source line: " + trace);
+        assertTrue(trace.contains("LogFeatures"), "the layer: " + trace);
+        List<Diagnosis> nonFinite = t.diagnoses().stream().filter(d -> d.rule().equals(Doctor.NON_FINITE)).toList();
+        assertEquals(1, nonFinite.size(), t.diagnoses().toString());
+        assertTrue(nonFinite.get(0).message().contains("First non-finite value: ") && nonFinite.get(0).message()
+                .contains("'log'"), nonFinite.get(0).message());
+    }
+
+    @Test
+    void theTraceChangesNothingInTheRun() {
+        float[][] weights = new float[2][];
+        for (int run = 0; run < 2; run++) {
+            Module model = model();
+            var b = dev.backprop.train.Trainer.builder(model, new SGD(model.parameters(), 0.01), F::crossEntropy)
+                    .numClasses(3).epochs(1);
+            var t = (run == 0 ? b.diagnostics(Monitor.Options.every(1)) : b.diagnostics(false)).build();
+            t.fit(new DataLoader(DoctorTest.blobs(64, 1), 32, false, 0), null);
+            weights[run] = model.parameters().get(0).toFloatArray();
+            if (run == 1) {
+                assertTrue(t.nonFiniteTrace() != null, "traced with the doctor off too");
+            }
+        }
+        assertArrayEquals(weights[0], weights[1]);
+    }
+
+    @Test
+    void healthyRunsHaveNoTrace() {
+        Generator.defaultGenerator().manualSeed(12);
+        Module model = new Sequential(new Linear(4, 8), new Activation.ReLU(), new Linear(8, 3));
+        var t = dev.backprop.train.Trainer.builder(model, new SGD(model.parameters(), 0.05), F::crossEntropy)
+                .numClasses(3).epochs(1).build();
+        t.fit(new DataLoader(DoctorTest.blobs(64, 1), 32, false, 0), null);
+        assertNull(t.nonFiniteTrace());
+    }
+}
