@@ -182,6 +182,7 @@ final class TrainCommand implements Callable<Integer> {
                     result.examples()));
         }
         System.out.println("run folder: " + run.dir());
+        System.out.println("report: " + dev.backprop.train.RunReport.write(run.dir()));
         return 0;
     }
 }
