@@ -95,17 +95,15 @@ final class VectorElementwise {
             }
             case EXP -> {
                 for (; i < bound; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i);
+                    VectorMath.exp(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
                 }
             }
             case LOG -> {
-                for (; i < bound; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
-                }
+                // no vector form: the Vector API's LOG gives other bits compiled than interpreted (see VectorMath)
             }
             case TANH -> {
                 for (; i < bound; i += L) {
-                    FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i);
+                    VectorMath.tanh(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
                 }
             }
             case SIGMOID -> {
@@ -275,7 +273,7 @@ final class VectorElementwise {
             for (int j = 0; j < bound; j += L) {
                 FloatVector i = sigmoid(FloatVector.fromArray(S, gt, g + j));
                 FloatVector f = sigmoid(FloatVector.fromArray(S, gt, g + hidden + j));
-                FloatVector gg = FloatVector.fromArray(S, gt, g + 2 * hidden + j).lanewise(VectorOperators.TANH);
+                FloatVector gg = VectorMath.tanh(FloatVector.fromArray(S, gt, g + 2 * hidden + j));
                 FloatVector o = sigmoid(FloatVector.fromArray(S, gt, g + 3 * hidden + j));
                 i.intoArray(gt, g + j);
                 f.intoArray(gt, g + hidden + j);
@@ -283,7 +281,7 @@ final class VectorElementwise {
                 o.intoArray(gt, g + 3 * hidden + j);
                 FloatVector cv = f.mul(FloatVector.fromArray(S, cp, cpo + s + j)).add(i.mul(gg));
                 cv.intoArray(c, co + s + j);
-                o.mul(cv.lanewise(VectorOperators.TANH)).intoArray(h, ho + s + j);
+                o.mul(VectorMath.tanh(cv)).intoArray(h, ho + s + j);
             }
         }
         if (bound < hidden) {
@@ -305,7 +303,7 @@ final class VectorElementwise {
                 FloatVector f = FloatVector.fromArray(S, gt, g + hidden + j);
                 FloatVector gg = FloatVector.fromArray(S, gt, g + 2 * hidden + j);
                 FloatVector o = FloatVector.fromArray(S, gt, g + 3 * hidden + j);
-                FloatVector tc = FloatVector.fromArray(S, c, co + s + j).lanewise(VectorOperators.TANH);
+                FloatVector tc = VectorMath.tanh(FloatVector.fromArray(S, c, co + s + j));
                 FloatVector dhv = FloatVector.fromArray(S, dh, dho + s + j);
                 // 1 - x² as one fused step: near saturation x² rounds to within an ulp of 1
                 FloatVector dct = FloatVector.fromArray(S, dc, dco + s + j)
@@ -336,8 +334,8 @@ final class VectorElementwise {
                 FloatVector rg = sigmoid(FloatVector.fromArray(S, gt, g + j).add(FloatVector.fromArray(S, hp, p + j)));
                 FloatVector z = sigmoid(FloatVector.fromArray(S, gt, g + hidden + j)
                         .add(FloatVector.fromArray(S, hp, p + hidden + j)));
-                FloatVector n = rg.fma(FloatVector.fromArray(S, hp, p + 2 * hidden + j),
-                        FloatVector.fromArray(S, gt, g + 2 * hidden + j)).lanewise(VectorOperators.TANH);
+                FloatVector n = VectorMath.tanh(rg.fma(FloatVector.fromArray(S, hp, p + 2 * hidden + j),
+                        FloatVector.fromArray(S, gt, g + 2 * hidden + j)));
                 rg.intoArray(gt, g + j);
                 z.intoArray(gt, g + hidden + j);
                 n.intoArray(gt, g + 2 * hidden + j);
@@ -386,11 +384,11 @@ final class VectorElementwise {
 
     private static FloatVector sigmoid(FloatVector v) {
         // 1 / (1 + exp(-x)): exp overflows to +inf for x < -88 and the quotient is then 0, as it should be
-        return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+        return FloatVector.broadcast(S, 1f).div(VectorMath.exp(v.neg()).add(1f));
     }
 
     /** tanh(√(2/π)(x + 0.044715 x³)). */
     private static FloatVector geluTanh(FloatVector v) {
-        return v.mul(C).add(v.mul(v).mul(v).mul(C3)).lanewise(VectorOperators.TANH);
+        return VectorMath.tanh(v.mul(C).add(v.mul(v).mul(v).mul(C3)));
     }
 }

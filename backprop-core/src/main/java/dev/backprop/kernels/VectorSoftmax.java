@@ -65,15 +65,15 @@ final class VectorSoftmax {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector p = FloatVector.fromArray(S, x, xo + i).mul(scale).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(S, x, xo + i).mul(scale).sub(max));
             p.intoArray(y, yo + i);
             acc = acc.add(p);
         }
         VectorMask<Float> tail = null;
         if (i < n) { // the last, partial vector under a mask (lanes past n read and add 0)
             tail = S.indexInRange(i, n);
-            FloatVector p = FloatVector.fromArray(S, x, xo + i, tail).mul(scale).sub(max)
-                    .lanewise(VectorOperators.EXP).blend(0f, tail.not());
+            FloatVector p = VectorMath.exp(FloatVector.fromArray(S, x, xo + i, tail).mul(scale).sub(max))
+                    .blend(0f, tail.not());
             p.intoArray(y, yo + i, tail);
             acc = acc.add(p);
         }
