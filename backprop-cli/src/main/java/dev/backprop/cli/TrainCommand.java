@@ -81,6 +81,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint file")
     Path resume;
 
+    @Option(names = "--dashboard", paramLabel = "PORT", arity = "0..1", fallbackValue = "8765",
+            description = "Serve a live dashboard of the run on http://127.0.0.1:PORT/ (loopback only; default port "
+                    + "8765, 0 for any free one) while training runs.")
+    Integer dashboardPort;
+
     @Override
     public Integer call() throws Exception {
         long wallStart = System.nanoTime();
@@ -154,7 +159,15 @@ final class TrainCommand implements Callable<Integer> {
             trainer.resume(resume);
             System.out.println("resumed from " + resume + " at step " + trainer.step());
         }
-        History history = trainer.fit(train, val);
+        History history;
+        if (dashboardPort != null) {
+            try (DashboardServer dashboard = new DashboardServer(run.dir(), dashboardPort)) {
+                System.out.println("dashboard: " + dashboard.url() + " (live while training runs)");
+                history = trainer.fit(train, val);
+            }
+        } else {
+            history = trainer.fit(train, val);
+        }
         Evaluation result = trainer.evaluate(test);
         run.saveModel(model);
 
