@@ -2,8 +2,6 @@ package dev.backprop.kernels;
 
 /** The reference 2×2 max pooling kernel (see {@link Kernels#maxPool2x2}). */
 final class ScalarPooling {
-    private static final int NEGATIVE_INFINITY_KEY = orderKey(Float.NEGATIVE_INFINITY);
-
     private ScalarPooling() {}
 
     static void maxPool2x2(float[] in, int base, int planeOff, int inW, int outH, int outW, float[] out, int[] arg,
@@ -49,9 +47,5 @@ final class ScalarPooling {
     static int orderKey(float v) {
         int bits = Float.floatToRawIntBits(v + 0f);
         return bits ^ ((bits >> 31) & 0x7fffffff);
-    }
-
-    static int negativeInfinityKey() {
-        return NEGATIVE_INFINITY_KEY;
     }
 }

@@ -14,33 +14,22 @@ import dev.backprop.tensor.Tensor;
  */
 public final class Unary extends Node {
 
-    /** The functions; the doc line of each is its derivative formula. */
+    /**
+     * The functions; the doc line of each is its derivative formula. Those with an array kernel
+     * ({@link UnaryOp}) are computed by it, the scalar kernel being the reference; the others by
+     * their {@code f} and {@code df} here.
+     */
     public enum Fn {
         /** y = -x;  dx = -dy */
-        NEG("neg", UnaryOp.NEG) {
-            double f(double x, double p, double q) { return -x; }
-            double df(double x, double y, double p, double q) { return -1; }
-        },
+        NEG("neg", UnaryOp.NEG),
         /** y = exp(x);  dx = dy * y */
-        EXP("exp", UnaryOp.EXP) {
-            double f(double x, double p, double q) { return Math.exp(x); }
-            double df(double x, double y, double p, double q) { return y; }
-        },
+        EXP("exp", UnaryOp.EXP),
         /** y = ln(x);  dx = dy / x */
-        LOG("log", UnaryOp.LOG) {
-            double f(double x, double p, double q) { return Math.log(x); }
-            double df(double x, double y, double p, double q) { return 1 / x; }
-        },
+        LOG("log", UnaryOp.LOG),
         /** y = sqrt(x);  dx = dy / (2 y) */
-        SQRT("sqrt", UnaryOp.SQRT) {
-            double f(double x, double p, double q) { return Math.sqrt(x); }
-            double df(double x, double y, double p, double q) { return 0.5 / y; }
-        },
+        SQRT("sqrt", UnaryOp.SQRT),
         /** y = |x|;  dx = dy * sign(x), with sign(0) = 0 as in PyTorch */
-        ABS("abs", UnaryOp.ABS) {
-            double f(double x, double p, double q) { return Math.abs(x); }
-            double df(double x, double y, double p, double q) { return Math.signum(x); }
-        },
+        ABS("abs", UnaryOp.ABS),
         /** y = sin(x);  dx = dy * cos(x) */
         SIN("sin", null) {
             double f(double x, double p, double q) { return Math.sin(x); }
@@ -52,25 +41,13 @@ public final class Unary extends Node {
             double df(double x, double y, double p, double q) { return -Math.sin(x); }
         },
         /** y = tanh(x);  dx = dy * (1 - y^2) */
-        TANH("tanh", UnaryOp.TANH) {
-            double f(double x, double p, double q) { return Math.tanh(x); }
-            double df(double x, double y, double p, double q) { return 1 - y * y; }
-        },
+        TANH("tanh", UnaryOp.TANH),
         /** y = 1 / (1 + exp(-x));  dx = dy * y * (1 - y) */
-        SIGMOID("sigmoid", UnaryOp.SIGMOID) {
-            double f(double x, double p, double q) { return sigmoid(x); }
-            double df(double x, double y, double p, double q) { return y * (1 - y); }
-        },
+        SIGMOID("sigmoid", UnaryOp.SIGMOID),
         /** y = max(x, 0);  dx = dy where x > 0, else 0 (0 at x = 0, as PyTorch) */
-        RELU("relu", UnaryOp.RELU) {
-            double f(double x, double p, double q) { return Math.max(x, 0); }
-            double df(double x, double y, double p, double q) { return x > 0 ? 1 : 0; }
-        },
+        RELU("relu", UnaryOp.RELU),
         /** y = x > 0 ? x : p x;  dx = dy where x > 0, else p dy */
-        LEAKY_RELU("leaky_relu", UnaryOp.LEAKY_RELU) {
-            double f(double x, double p, double q) { return x > 0 ? x : p * x; }
-            double df(double x, double y, double p, double q) { return x > 0 ? 1 : p; }
-        },
+        LEAKY_RELU("leaky_relu", UnaryOp.LEAKY_RELU),
         /** y = x > 0 ? x : p (exp(x) - 1);  dx = dy where x > 0, else dy (y + p) */
         ELU("elu", null) {
             double f(double x, double p, double q) { return x > 0 ? x : p * Math.expm1(x); }
@@ -82,22 +59,9 @@ public final class Unary extends Node {
             double df(double x, double y, double p, double q) { return normalCdf(x) + x * normalPdf(x); }
         },
         /** y = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);  dx = dy (1/2 (1 + t) + x/2 (1 - t^2) u') */
-        GELU_TANH("gelu_tanh", UnaryOp.GELU_TANH) {
-            double f(double x, double p, double q) { return 0.5 * x * (1 + Math.tanh(geluU(x))); }
-            double df(double x, double y, double p, double q) {
-                double t = Math.tanh(geluU(x));
-                double du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
-                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du;
-            }
-        },
+        GELU_TANH("gelu_tanh", UnaryOp.GELU_TANH),
         /** y = x sigmoid(x);  dx = dy s (1 + x (1 - s)), s = sigmoid(x) */
-        SILU("silu", UnaryOp.SILU) {
-            double f(double x, double p, double q) { return x * sigmoid(x); }
-            double df(double x, double y, double p, double q) {
-                double s = sigmoid(x);
-                return s * (1 + x * (1 - s));
-            }
-        },
+        SILU("silu", UnaryOp.SILU),
         /** y = ln(1 + exp(p x)) / p, or x where p x > q;  dx = dy sigmoid(p x), or dy where p x > q */
         SOFTPLUS("softplus", null) {
             double f(double x, double p, double q) { return p * x > q ? x : Math.log1p(Math.exp(p * x)) / p; }
@@ -114,18 +78,12 @@ public final class Unary extends Node {
             double df(double x, double y, double p, double q) { return p == 0 ? 0 : p * Math.pow(x, p - 1); }
         },
         /** y = p x + q;  dx = p dy */
-        AFFINE("affine", UnaryOp.AFFINE) {
-            double f(double x, double p, double q) { return p * x + q; }
-            double df(double x, double y, double p, double q) { return p; }
-        },
+        AFFINE("affine", UnaryOp.AFFINE),
         /** y = x / p;  dx = dy / p */
         DIV_SCALAR("div", null) {
             double f(double x, double p, double q) { return x / p; }
             double df(double x, double y, double p, double q) { return 1 / p; }
         };
-
-        private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-        private static final double GELU_C = 0.044715;
 
         final String opName;
         /** The array kernel computing this function, or null for the generic loop. */
@@ -136,11 +94,15 @@ public final class Unary extends Node {
             this.kernel = kernel;
         }
 
-        /** The value at x. */
-        abstract double f(double x, double p, double q);
+        /** The value at x (functions with a {@link #kernel} are computed by it, see {@link UnaryOp}). */
+        double f(double x, double p, double q) {
+            throw new IllegalStateException(opName + " is computed by its kernel");
+        }
 
-        /** dy/dx at x, given y = f(x). */
-        abstract double df(double x, double y, double p, double q);
+        /** dy/dx at x, given y = f(x) (functions with a {@link #kernel}: see {@link UnaryOp}). */
+        double df(double x, double y, double p, double q) {
+            throw new IllegalStateException(opName + " is computed by its kernel");
+        }
 
         private static double sigmoid(double x) {
             if (x >= 0) {
@@ -156,10 +118,6 @@ public final class Unary extends Node {
 
         private static double normalPdf(double x) {
             return Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-        }
-
-        private static double geluU(double x) {
-            return SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
         }
     }
 

@@ -44,17 +44,16 @@ public final class RunReport {
         List<Map<String, Object>> records = new ArrayList<>();
         Path metrics = dir.resolve("metrics.jsonl");
         if (Files.isRegularFile(metrics)) {
-            int line = 0;
-            for (String l : Files.readAllLines(metrics)) {
-                line++;
-                if (l.isBlank()) {
+            List<String> lines = Files.readAllLines(metrics);
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).isBlank()) {
                     continue;
                 }
                 try {
-                    records.add(Json.parseObject(l));
-                } catch (JsonException e) { // a run killed mid-write leaves a partial last line: skip it
-                    if (line < Files.readAllLines(metrics).size()) {
-                        throw new IOException(metrics + " line " + line + ": " + e.getMessage(), e);
+                    records.add(Json.parseObject(lines.get(i)));
+                } catch (JsonException e) { // a run still writing, or killed mid-write, leaves a partial last line
+                    if (i < lines.size() - 1) {
+                        throw new IOException(metrics + " line " + (i + 1) + ": " + e.getMessage(), e);
                     }
                 }
             }

@@ -2,7 +2,6 @@ package dev.backprop.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,6 +77,5 @@ class LrFinderTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LrFinder.run(model, sgd, F::mseLoss, data(), 1, 0.1, 100));
         assertTrue(e.getMessage().contains("0 < start < end"), e.getMessage());
-        assertFalse(e.getMessage().isBlank());
     }
 }
