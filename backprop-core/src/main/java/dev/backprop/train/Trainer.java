@@ -102,6 +102,7 @@ public final class Trainer {
         this.checkpointDir = b.checkpointDir;
         this.checkpointEverySteps = b.checkpointEverySteps;
         this.monitor = b.monitor;
+        this.traced = !b.traceNonFinite; // off: as if the trace had already been taken
         this.listeners = List.copyOf(b.listeners);
         this.gradMonitor = b.diagnostics == null ? null : new Monitor(b.model, b.diagnostics);
         this.doctor = b.diagnostics == null ? null : new Doctor();
@@ -506,6 +507,7 @@ public final class Trainer {
         private Path checkpointDir;
         private int checkpointEverySteps;
         private String monitor = "val_loss";
+        private boolean traceNonFinite = true;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private Monitor.Options diagnostics = Monitor.Options.DEFAULT;
 
@@ -603,6 +605,16 @@ public final class Trainer {
         /** Turns the gradient-flow monitor and the doctor on (with the default options) or off. */
         public Builder diagnostics(boolean on) {
             this.diagnostics = on ? Monitor.Options.DEFAULT : null;
+            return this;
+        }
+
+        /**
+         * Whether the first non-finite loss or gradient norm is traced to its op, layer and source
+         * line by running that batch again in anomaly mode (default: on; it costs one extra forward
+         * and backward, once per run).
+         */
+        public Builder traceNonFinite(boolean on) {
+            this.traceNonFinite = on;
             return this;
         }
 
