@@ -1,5 +1,6 @@
 package dev.backprop.diagnostics;
 
+import static dev.backprop.train.TestData.blobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -35,23 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Each rule of the doctor provoked on purpose on a small synthetic problem, and a healthy run that raises none. */
 class DoctorTest {
-
-    /** Three classes of 2-D points around different centres, plus two noise features. */
-    static TensorDataset blobs(int n, long seed) {
-        Generator g = new Generator(seed);
-        float[] x = new float[n * 4];
-        long[] y = new long[n];
-        for (int i = 0; i < n; i++) {
-            int c = g.nextInt(3);
-            y[i] = c;
-            double angle = 2 * Math.PI * c / 3;
-            x[i * 4] = (float) (Math.cos(angle) * 2 + g.nextGaussian() * 0.6);
-            x[i * 4 + 1] = (float) (Math.sin(angle) * 2 + g.nextGaussian() * 0.6);
-            x[i * 4 + 2] = (float) g.nextGaussian();
-            x[i * 4 + 3] = (float) g.nextGaussian();
-        }
-        return new TensorDataset(Tensor.of(x, n, 4), Tensor.ofLongs(y, n));
-    }
 
     /** Random features and random labels: nothing to learn but memorisation. */
     static TensorDataset noise(int n, int features, long seed) {

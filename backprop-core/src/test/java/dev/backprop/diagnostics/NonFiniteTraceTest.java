@@ -43,7 +43,7 @@ class NonFiniteTraceTest {
         Module model = model();
         var t = dev.backprop.train.Trainer.builder(model, new SGD(model.parameters(), 0.01), F::crossEntropy)
                 .numClasses(3).epochs(1).diagnostics(Monitor.Options.every(1)).build();
-        t.fit(new DataLoader(DoctorTest.blobs(64, 1), 32, false, 0), null);
+        t.fit(new DataLoader(dev.backprop.train.TestData.blobs(64, 1), 32, false, 0), null);
         String trace = t.nonFiniteTrace();
         assertTrue(trace != null && trace.contains("'log'") && trace.contains("NaN"), trace);
         assertTrue(trace.contains("NonFiniteTraceTest.java"), "the user's source line: " + trace);
@@ -67,7 +67,7 @@ class NonFiniteTraceTest {
                     new Activation.ReLU(), new Linear(8, 3));
             var t = dev.backprop.train.Trainer.builder(model, new SGD(model.parameters(), 0.01), F::crossEntropy)
                     .numClasses(3).epochs(1).diagnostics(false).traceNonFinite(run == 0).build();
-            t.fit(new DataLoader(DoctorTest.blobs(64, 1), 32, false, 0), null);
+            t.fit(new DataLoader(dev.backprop.train.TestData.blobs(64, 1), 32, false, 0), null);
             states[run] = Generator.defaultGenerator().state();
             assertEquals(run == 0, t.nonFiniteTrace() != null, "traced only when asked (doctor off: the trainer does it)");
         }
@@ -80,7 +80,7 @@ class NonFiniteTraceTest {
         Module model = new Sequential(new Linear(4, 8), new Activation.ReLU(), new Linear(8, 3));
         var t = dev.backprop.train.Trainer.builder(model, new SGD(model.parameters(), 0.05), F::crossEntropy)
                 .numClasses(3).epochs(1).build();
-        t.fit(new DataLoader(DoctorTest.blobs(64, 1), 32, false, 0), null);
+        t.fit(new DataLoader(dev.backprop.train.TestData.blobs(64, 1), 32, false, 0), null);
         assertNull(t.nonFiniteTrace());
     }
 }

@@ -1,5 +1,6 @@
 package dev.backprop.train;
 
+import static dev.backprop.train.TestData.blobs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,23 +33,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
-
-    /** Three classes of 2-D points around different centres, not linearly trivial. */
-    static TensorDataset blobs(int n, long seed) {
-        Generator g = new Generator(seed);
-        float[] x = new float[n * 4];
-        long[] y = new long[n];
-        for (int i = 0; i < n; i++) {
-            int c = g.nextInt(3);
-            y[i] = c;
-            double angle = 2 * Math.PI * c / 3;
-            x[i * 4] = (float) (Math.cos(angle) * 2 + g.nextGaussian() * 0.6);
-            x[i * 4 + 1] = (float) (Math.sin(angle) * 2 + g.nextGaussian() * 0.6);
-            x[i * 4 + 2] = (float) g.nextGaussian();
-            x[i * 4 + 3] = (float) g.nextGaussian();
-        }
-        return new TensorDataset(Tensor.of(x, n, 4), Tensor.ofLongs(y, n));
-    }
 
     private record Setup(Module model, Optimizer optimizer, LRScheduler scheduler) {}
 
