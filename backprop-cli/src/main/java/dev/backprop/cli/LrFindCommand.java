@@ -6,7 +6,6 @@ import dev.backprop.io.Json;
 import dev.backprop.nn.F;
 import dev.backprop.nn.Module;
 import dev.backprop.optim.Optimizer;
-import dev.backprop.tensor.Generator;
 import dev.backprop.train.LrFinder;
 import dev.backprop.train.Trainer;
 import java.io.PrintStream;
@@ -19,8 +18,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code backprop lr-find RECIPE}: the learning-rate range test on a recipe's model and data. */
 @Command(name = "lr-find", mixinStandardHelpOptions = true,
@@ -29,16 +28,8 @@ import picocli.CommandLine.Parameters;
                 + "the loss falls fastest. The weights are not kept.")
 final class LrFindCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "RECIPE", defaultValue = "cnn",
-            description = "mlp, cnn, cnn-bn or tabular (default: ${DEFAULT-VALUE})")
-    String recipeName;
-
-    @Option(names = "--data", paramLabel = "DATA", defaultValue = "synthetic",
-            description = "synthetic, fashion-mnist, an IDX folder or a CSV file (default: ${DEFAULT-VALUE})")
-    String data;
-
-    @Option(names = "--target", paramLabel = "COLUMN", description = "tabular: the label column")
-    String target;
+    @Mixin
+    RecipeOptions options;
 
     @Option(names = "--start", defaultValue = "1e-7", description = "first learning rate (default: ${DEFAULT-VALUE})")
     double start;
@@ -49,26 +40,15 @@ final class LrFindCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "200", description = "steps of the sweep (default: ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "batch size (default: the recipe's)")
-    Integer batchSize;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = "--threads", paramLabel = "T", description = "compute threads (default: all cores)")
-    Integer threads;
-
     @Option(names = "--json", paramLabel = "FILE", description = "Also write every point of the sweep to FILE.")
     Path json;
 
     @Override
     public Integer call() throws Exception {
-        Recipes.Recipe recipe = Recipes.get(recipeName);
-        Threads.apply(threads);
-        Generator.defaultGenerator().manualSeed(seed);
-        RunData rd = RunData.load(data, recipe.images(), target, false, null, seed);
-        int bs = batchSize != null ? batchSize : recipe.defaultBatchSize();
-        DataLoader loader = DataLoader.builder(rd.train()).batchSize(bs).shuffle(true).seed(seed).build();
+        Recipes.Recipe recipe = options.recipe();
+        RunData rd = options.load(recipe, false, null);
+        DataLoader loader = DataLoader.builder(rd.train()).batchSize(options.batchSize(recipe)).shuffle(true)
+                .seed(options.seed).build();
         Module model = recipe.model(new Recipes.DataShape(rd.inputShape(), rd.numClasses()));
         Optimizer optimizer = recipe.optimizer(model, start);
         Trainer.Loss loss = rd.numClasses() > 0 ? F::crossEntropy

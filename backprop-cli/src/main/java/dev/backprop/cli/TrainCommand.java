@@ -24,8 +24,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code backprop train}: trains a recipe, writes a run folder, reports test metrics. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -34,17 +34,8 @@ import picocli.CommandLine.Parameters;
                 + "data set backprop generates itself (28x28 shapes, 10 classes).")
 final class TrainCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "RECIPE", defaultValue = "cnn",
-            description = "mlp | cnn | cnn-bn | tabular (default: ${DEFAULT-VALUE})")
-    String recipeName;
-
-    @Option(names = "--data", paramLabel = "DATA", defaultValue = "synthetic",
-            description = "synthetic (generated), fashion-mnist (the Debian package dataset-fashion-mnist), "
-                    + "a folder of IDX files, or a CSV file for tabular (default: ${DEFAULT-VALUE})")
-    String data;
-
-    @Option(names = "--target", paramLabel = "COLUMN", description = "tabular: the label column")
-    String target;
+    @Mixin
+    RecipeOptions options;
 
     @Option(names = "--regression", description = "tabular: a numeric target (MSE) instead of classes")
     boolean regression;
@@ -59,17 +50,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "stop after N optimizer steps (default: no limit)")
     long maxSteps;
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "batch size (default: the recipe's)")
-    Integer batchSize;
-
     @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: the recipe's)")
     Double lr;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Option(names = "--threads", paramLabel = "T", description = "compute threads (default: all cores)")
-    Integer threads;
 
     @Option(names = "--val-fraction", paramLabel = "F", defaultValue = "0",
             description = "hold out this fraction of the training data for validation each epoch (default: 0)")
@@ -89,14 +71,12 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long wallStart = System.nanoTime();
-        Recipes.Recipe recipe = Recipes.get(recipeName);
-        Threads.apply(threads);
+        Recipes.Recipe recipe = options.recipe();
         int nEpochs = epochs != null ? epochs : recipe.defaultEpochs();
-        int bs = batchSize != null ? batchSize : recipe.defaultBatchSize();
+        int bs = options.batchSize(recipe);
         double learningRate = lr != null ? lr : recipe.defaultLr();
-        Generator.defaultGenerator().manualSeed(seed);
-
-        RunData rd = RunData.load(data, recipe.images(), target, regression, testFile, seed);
+        long seed = options.seed;
+        RunData rd = options.load(recipe, regression, testFile);
         Dataset trainSet = rd.train();
         Dataset valSet = null;
         if (valFraction > 0) {
@@ -124,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
         hyper.put("seed", seed);
         hyper.put("optimizer", optimizer.getClass().getSimpleName());
         hyper.put("optimizer_options", optimizer.paramGroups().get(0).options());
-        hyper.put("scheduler", scheduler == null ? null : recipeName.equals("tabular") ? "cosine" : "one-cycle");
+        hyper.put("scheduler", scheduler == null ? null : options.recipeName.equals("tabular") ? "cosine" : "one-cycle");
         hyper.put("augmentation", recipe.augmentation() == null ? null : "random crop (padding 2) + horizontal flip");
         hyper.put("val_fraction", valFraction);
         hyper.put("max_steps", maxSteps);
