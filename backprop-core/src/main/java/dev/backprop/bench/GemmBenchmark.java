@@ -18,10 +18,6 @@ public record GemmBenchmark(int minReps, double minSeconds) {
     /** One measured shape. */
     public record Result(GemmShape shape, int threads, double medianMs, double gflops, double bestGflops, int reps) {}
 
-    /** The anchor's protocol: at least 10 calls and 1 second. */
-    public static GemmBenchmark standard() {
-        return new GemmBenchmark(10, 1.0);
-    }
 
     /** Times {@code kernels} on each shape with {@code threads} kernel threads. */
     public List<Result> run(Kernels kernels, List<GemmShape> shapes, int threads) {

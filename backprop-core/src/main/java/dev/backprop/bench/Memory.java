@@ -30,10 +30,6 @@ public final class Memory {
         return bytes(statusKilobytes("VmHWM:"));
     }
 
-    /** Current resident set size of this process in bytes, or -1 where the system does not report it. */
-    public static long residentBytes() {
-        return bytes(statusKilobytes("VmRSS:"));
-    }
 
     /**
      * Resets the peak resident set size to the current one (Linux: writes 5 to

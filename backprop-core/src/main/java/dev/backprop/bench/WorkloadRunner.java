@@ -28,10 +28,6 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
         }
     }
 
-    /** The protocol of WORKLOADS.md: warm-up (at least 5 steps and 2 s), then 3 blocks of 30 timed steps. */
-    public static WorkloadRunner standard() {
-        return new WorkloadRunner(5, 2.0, 30, 3);
-    }
 
     /** Builds the workload with {@code factory} and times it on {@code threads} kernel threads. */
     public WorkloadResult run(Supplier<Workload> factory, int threads) {
