@@ -7,7 +7,10 @@ import dev.backprop.nn.F;
 import dev.backprop.nn.Module;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.train.LrFinder;
+import dev.backprop.train.RunFolder;
+import dev.backprop.train.RunReport;
 import dev.backprop.train.Trainer;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -43,6 +46,11 @@ final class LrFindCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write every point of the sweep to FILE.")
     Path json;
 
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs",
+            description = "runs folder: the sweep is kept as a run (manifest, metrics.jsonl, report.html with the "
+                    + "curve) (default: ${DEFAULT-VALUE})")
+    Path out;
+
     @Override
     public Integer call() throws Exception {
         Recipes.Recipe recipe = options.recipe();
@@ -53,7 +61,9 @@ final class LrFindCommand implements Callable<Integer> {
         Optimizer optimizer = recipe.optimizer(model, start);
         Trainer.Loss loss = rd.numClasses() > 0 ? F::crossEntropy
                 : (o, t) -> F.mseLoss(o.reshape(-1), t.reshape(-1));
+        long wallStart = System.nanoTime();
         LrFinder.Result r = LrFinder.run(model, optimizer, loss, loader, start, end, steps);
+        RunFolder run = record(recipe, rd, r, (System.nanoTime() - wallStart) / 1e9);
 
         PrintStream out = System.out;
         out.printf(Locale.ROOT, "lr-find %s on %s: %d steps from %.0e to %.0e%s%n", recipe.name(), rd.source(),
@@ -79,7 +89,48 @@ final class LrFindCommand implements Callable<Integer> {
             AtomicFiles.write(json, Json.write(root).getBytes(StandardCharsets.UTF_8));
             out.println("wrote " + json);
         }
+        out.println("run folder: " + run.dir());
+        out.println("report: " + RunReport.write(run.dir()));
         return 0;
+    }
+
+    /** The sweep as a run folder: manifest (recipe, range, suggestion), one metrics.jsonl record per point. */
+    private RunFolder record(Recipes.Recipe recipe, RunData rd, LrFinder.Result r, double seconds) throws IOException {
+        RunFolder run = RunFolder.create(out, "lr-find-" + recipe.name());
+        run.put("recipe", recipe.name());
+        run.put("kind", "lr-find");
+        run.put("description", "learning-rate range test of " + recipe.name() + " on " + rd.source());
+        Map<String, Object> hyper = new LinkedHashMap<>();
+        hyper.put("batch_size", options.batchSize(recipe));
+        hyper.put("seed", options.seed);
+        hyper.put("start", start);
+        hyper.put("end", end);
+        hyper.put("steps", steps);
+        hyper.put("threads", Threads.current());
+        run.put("hyperparameters", hyper);
+        run.put("data_description", rd.description());
+        for (int i = 0; i < rd.files().size(); i++) {
+            run.recordData(rd.files().get(i).getFileName().toString(), rd.files().get(i));
+        }
+        Map<String, Object> found = new LinkedHashMap<>();
+        found.put("suggested_lr", Double.isNaN(r.suggestion()) ? null : r.suggestion());
+        found.put("min_loss_lr", r.minLossLr());
+        found.put("diverged", r.diverged());
+        found.put("start", start);
+        found.put("end", end);
+        run.put("lr_find", found);
+        for (int i = 0; i < r.points().size(); i++) {
+            LrFinder.Point p = r.points().get(i);
+            Map<String, Object> rec = new LinkedHashMap<>();
+            rec.put("type", "lr_find");
+            rec.put("step", i + 1);
+            rec.put("lr", p.lr());
+            rec.put("loss", Double.isFinite(p.loss()) ? p.loss() : null);
+            rec.put("smoothed_loss", Double.isFinite(p.smoothedLoss()) ? p.smoothedLoss() : null);
+            run.log(rec);
+        }
+        run.put("wall_time_s", seconds);
+        return run;
     }
 
     /** About 20 rows: the rate, the smoothed loss and a bar, the suggestion marked. */

@@ -9,6 +9,7 @@ import dev.backprop.optim.LRScheduler;
 import dev.backprop.optim.Optimizer;
 import dev.backprop.tensor.Generator;
 import dev.backprop.train.EpochReport;
+import dev.backprop.train.FineTuning;
 import dev.backprop.train.Evaluation;
 import dev.backprop.train.History;
 import dev.backprop.train.MetricsLog;
@@ -16,6 +17,7 @@ import dev.backprop.train.ProgressBar;
 import dev.backprop.train.RunFolder;
 import dev.backprop.train.Trainer;
 import dev.backprop.train.TrainingListener;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,6 +65,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "CHECKPOINT", description = "continue from a checkpoint file")
     Path resume;
 
+    @Option(names = "--init-from", paramLabel = "RUN",
+            description = "Fine-tune: start from the weights of run RUN (an id under --out, or a run folder or a "
+                    + ".safetensors file); tensors whose shape differs, such as a head for another number of "
+                    + "classes, keep their fresh initialisation.")
+    String initFrom;
+
     @Option(names = "--dashboard", paramLabel = "PORT", arity = "0..1", fallbackValue = "8765",
             description = "Serve a live dashboard of the run on http://127.0.0.1:PORT/ (loopback only; default port "
                     + "8765, 0 for any free one) while training runs.")
@@ -91,6 +99,16 @@ final class TrainCommand implements Callable<Integer> {
         DataLoader test = new DataLoader(rd.test(), 1000, false, 0);
 
         Module model = recipe.model(new Recipes.DataShape(rd.inputShape(), rd.numClasses()));
+        String initRun = null;
+        if (initFrom != null) {
+            Path weights = initWeights(initFrom);
+            FineTuning.Result r = FineTuning.loadMatching(model, weights);
+            initRun = weights.toString();
+            System.out.println("fine-tuning from " + weights + ": " + r.loaded().size() + " tensors loaded"
+                    + (r.reinitialised().isEmpty() ? "" : "; re-initialised (shape differs): "
+                            + String.join(", ", r.reinitialised()))
+                    + (r.missing().isEmpty() ? "" : "; not in the file: " + String.join(", ", r.missing())));
+        }
         Optimizer optimizer = recipe.optimizer(model, learningRate);
         LRScheduler scheduler = recipe.scheduler(optimizer, learningRate, train.numBatches(), nEpochs);
         boolean classification = rd.numClasses() > 0;
@@ -109,6 +127,7 @@ final class TrainCommand implements Callable<Integer> {
         hyper.put("val_fraction", valFraction);
         hyper.put("max_steps", maxSteps);
         hyper.put("threads", Threads.current());
+        hyper.put("init_from", initRun);
         run.put("description", recipe.description());
         run.put("hyperparameters", hyper);
         run.put("model", Map.of("summary", model.toString(), "parameters", model.parameterCount()));
@@ -177,5 +196,21 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + dev.backprop.train.RunReport.write(run.dir()));
         return 0;
+    }
+
+    /** The weights file of {@code --init-from}: a .safetensors file, a run folder, or a run id under --out. */
+    private Path initWeights(String ref) {
+        Path p = Path.of(ref);
+        if (Files.isRegularFile(p)) {
+            return p;
+        }
+        Path dir = Files.isDirectory(p) ? p : out.resolve(ref);
+        Path weights = dir.resolve("model.safetensors");
+        if (!Files.isRegularFile(weights)) {
+            throw new IllegalArgumentException("--init-from " + ref + ": expected a .safetensors file, a run folder "
+                    + "or a run id under " + out.toAbsolutePath() + " with a model.safetensors (did that run finish? "
+                    + "`backprop runs` lists them); not found: " + weights);
+        }
+        return weights;
     }
 }

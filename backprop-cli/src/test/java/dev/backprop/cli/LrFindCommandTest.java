@@ -28,7 +28,8 @@ class LrFindCommandTest {
         Path json = dir.resolve("lr.json");
         int exit;
         try {
-            exit = Main.run("lr-find", "mlp", "--steps", "120", "--json", json.toString());
+            exit = Main.run("lr-find", "mlp", "--steps", "120", "--json", json.toString(), "--out",
+                    dir.resolve("runs").toString());
         } finally {
             System.setOut(old);
         }
@@ -41,5 +42,22 @@ class LrFindCommandTest {
         assertTrue(suggestion > 1e-4 && suggestion < 1e-1, "suggestion " + suggestion);
         List<Object> points = (List<Object>) root.get("points");
         assertTrue(points.size() > 20 && points.size() <= 120, "points " + points.size());
+
+        // kept as a run: the sweep in metrics.jsonl, the suggestion in the manifest, the curve in the report
+        List<Path> runs;
+        try (var s = Files.list(dir.resolve("runs"))) {
+            runs = s.toList();
+        }
+        assertEquals(1, runs.size(), runs.toString());
+        Path run = runs.get(0);
+        assertTrue(run.getFileName().toString().endsWith("-lr-find-mlp"), run.toString());
+        Map<String, Object> manifest = Json.parseObject(Files.readString(run.resolve("manifest.json")));
+        assertEquals("lr-find", manifest.get("kind"));
+        assertEquals(suggestion, ((Number) ((Map<String, Object>) manifest.get("lr_find")).get("suggested_lr"))
+                .doubleValue());
+        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(points.size(), lines.size());
+        assertTrue(lines.get(0).contains("\"type\":\"lr_find\""), lines.get(0));
+        assertTrue(Files.isRegularFile(run.resolve("report.html")));
     }
 }

@@ -61,6 +61,23 @@ class TrainCommandTest {
                 ((Number) metrics.get("test_accuracy")).doubleValue())), eval);
         String predict = run(0, "predict", runDir.getFileName().toString(), "--runs", runs.toString(), "--limit", "3");
         assertTrue(predict.contains("predicted") && predict.contains("/3 correct"), predict);
+        assertTrue(out.contains("doctor: "), "the doctor's verdict is printed: " + out);
+
+        // fine-tuning by run id: with a vanishing learning rate the weights are the loaded ones
+        Path runs2 = dir.resolve("runs2");
+        String tuned = run(0, "train", "cnn", "--init-from", runDir.toString(), "--lr", "1e-12", "--epochs", "1",
+                "--max-steps", "1", "--out", runs2.toString());
+        assertTrue(tuned.contains("fine-tuning from " + runDir.resolve("model.safetensors")) && tuned.contains(
+                "tensors loaded"), tuned);
+        Map<String, Object> m2 = Json.parseObject(Files.readString(onlyRun(runs2).resolve("manifest.json")));
+        assertEquals(runDir.resolve("model.safetensors").toString(),
+                ((Map<String, Object>) m2.get("hyperparameters")).get("init_from"));
+        double acc2 = ((Number) ((Map<String, Object>) m2.get("metrics")).get("test_accuracy")).doubleValue();
+        assertEquals(((Number) metrics.get("test_accuracy")).doubleValue(), acc2, 0.02, tuned);
+        CliRun missing = CliRun.of("train", "cnn", "--init-from", "no-such-run", "--out", runs2.toString());
+        assertEquals(2, missing.exit());
+        assertTrue(missing.err().contains("--init-from no-such-run") && missing.err().contains("backprop runs"),
+                missing.err());
     }
 
     @Test

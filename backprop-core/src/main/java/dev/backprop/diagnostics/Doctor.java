@@ -25,6 +25,12 @@ import java.util.Set;
  *   <li>{@value #EXPLODING}: the global gradient norm exceeds {@link #EXPLODING_GRAD_FACTOR} times,
  *       or the loss {@link #DIVERGING_LOSS_FACTOR} times, its value at the start of training (median
  *       of the first {@link #BASELINE_STEPS} monitored steps), for {@link #EXPLODING_WINDOW} monitored steps in a row;
+ *   <li>{@value #EXPLODING} also from the loss of every step ({@link #observeLoss}): above
+ *       {@link #DIVERGING_LOSS_FACTOR} times its starting value for {@link #EXPLODING_WINDOW} steps in a row,
+ *       or NaN/infinite right after rising above its starting value (divergence rather than bad data);
+ *   <li>{@value #LOSS_SPIKE}: a step's loss above {@link #SPIKE_FACTOR} times the median of the
+ *       previous {@link #SPIKE_WINDOW} steps and above the starting loss, after which training recovers
+ *       (the loss falls back below the spike's threshold);
  *   <li>{@value #DEAD_RELU}: more than {@link #DEAD_FRACTION} of a ReLU's units are dead for
  *       {@link #DEAD_WINDOW} monitored steps in a row;
  *   <li>{@value #FROZEN}: a parameter requires a gradient but none (or an all-zero one) reaches it
@@ -42,6 +48,8 @@ public final class Doctor {
     public static final String VANISHING = "vanishing-gradients";
     /** Rule id: growing gradient norm or loss. */
     public static final String EXPLODING = "exploding-gradients";
+    /** Rule id: single steps whose loss jumps far above the recent ones. */
+    public static final String LOSS_SPIKE = "loss-spike";
     /** Rule id: NaN or infinity in the loss or the gradients. */
     public static final String NON_FINITE = "non-finite";
     /** Rule id: ReLU units that output zero for every example. */
@@ -61,6 +69,8 @@ public final class Doctor {
     public static final double DIVERGING_LOSS_FACTOR = 10;
     public static final int EXPLODING_WINDOW = 2;
     public static final int BASELINE_STEPS = 3;
+    public static final double SPIKE_FACTOR = 5;
+    public static final int SPIKE_WINDOW = 20;
     public static final double DEAD_FRACTION = 0.5;
     public static final int DEAD_WINDOW = 3;
     public static final int FROZEN_WINDOW = 3;
@@ -77,6 +87,14 @@ public final class Doctor {
     private final List<Double> baselineGrad = new ArrayList<>();
     private final List<Double> baselineLoss = new ArrayList<>();
     private int explodingRun;
+    private final List<Double> startLoss = new ArrayList<>();
+    private final ArrayDeque<Double> recentLoss = new ArrayDeque<>();
+    private int divergingRun;
+    private double lastFiniteLoss = Double.NaN;
+    private long spikes;
+    private long pendingSpikeStep = -1;
+    private double pendingSpikeLoss;
+    private double pendingSpikeMedian;
     private final Map<String, Integer> deadRun = new HashMap<>();
     private final Map<String, Integer> frozenRun = new HashMap<>();
     private final ArrayDeque<Double> ratios = new ArrayDeque<>();
@@ -113,6 +131,74 @@ public final class Doctor {
         frozen(s, out);
         learningRate(s, out);
         return out;
+    }
+
+    /**
+     * Applies the loss rules to the training loss of optimizer step {@code step} (every step, not
+     * only monitored ones: it costs a few comparisons): divergence ({@value #EXPLODING}) and loss
+     * spikes ({@value #LOSS_SPIKE}). Returns the diagnoses that are new.
+     */
+    public List<Diagnosis> observeLoss(long step, double loss) {
+        List<Diagnosis> out = new ArrayList<>();
+        if (!Double.isFinite(loss)) {
+            double l0 = median(startLoss);
+            if (!Double.isNaN(lastFiniteLoss) && lastFiniteLoss > l0) {
+                raise(out, diverged(step, String.format(Locale.ROOT, "Divergence at step %d: the loss rose from %s "
+                        + "at the start to %s, then became %s.", step, num(l0), num(lastFiniteLoss), num(loss))));
+            }
+            lastFiniteLoss = Double.NaN;
+            return out;
+        }
+        if (startLoss.size() < BASELINE_STEPS) {
+            startLoss.add(loss);
+        }
+        double l0 = median(startLoss);
+        lastFiniteLoss = loss;
+        divergingRun = l0 > 0 && loss > DIVERGING_LOSS_FACTOR * l0 ? divergingRun + 1 : 0;
+        if (divergingRun >= EXPLODING_WINDOW) {
+            raise(out, diverged(step, String.format(Locale.ROOT, "Divergence at step %d: the loss is %s, more than "
+                    + "%s× its starting %s, for %d steps in a row.", step, num(loss), num(DIVERGING_LOSS_FACTOR),
+                    num(l0), divergingRun)));
+        }
+        if (recentLoss.size() >= SPIKE_WINDOW) {
+            double m = median(new ArrayList<>(recentLoss));
+            if (pendingSpikeStep >= 0 && loss < SPIKE_FACTOR * pendingSpikeMedian) {
+                spikes++; // the loss came back down: a spike, not a divergence
+                raise(out, new Diagnosis(LOSS_SPIKE, Severity.WARNING, pendingSpikeStep, List.of(),
+                        String.format(Locale.ROOT, "Loss spike at step %d: the loss jumped to %s, %s× the median %s "
+                                + "of the previous %d steps and above the starting loss %s, then recovered.",
+                                pendingSpikeStep, num(pendingSpikeLoss), num(pendingSpikeLoss / pendingSpikeMedian),
+                                num(pendingSpikeMedian), SPIKE_WINDOW, num(l0)),
+                        "clip gradients (Trainer.Builder.clipGradNorm(1.0)), lower the learning rate or add a "
+                                + "warm-up; look for outliers or mislabelled examples in the batch; with Adam, a "
+                                + "larger eps damps steps on rarely-seen parameters."));
+                pendingSpikeStep = -1;
+            } else if (pendingSpikeStep < 0 && m > 0 && loss > SPIKE_FACTOR * m && loss > l0) {
+                pendingSpikeStep = step;
+                pendingSpikeLoss = loss;
+                pendingSpikeMedian = m;
+            } else if (pendingSpikeStep >= 0 && step - pendingSpikeStep > SPIKE_WINDOW) {
+                pendingSpikeStep = -1; // it stayed up: the divergence rule's business
+            }
+        }
+        if (pendingSpikeStep != step) { // a spike does not enter the window it is measured against
+            recentLoss.addLast(loss);
+            while (recentLoss.size() > SPIKE_WINDOW) {
+                recentLoss.removeFirst();
+            }
+        }
+        return out;
+    }
+
+    /** How many loss spikes {@link #observeLoss} has seen (each one recovered from). */
+    public long lossSpikes() {
+        return spikes;
+    }
+
+    private static Diagnosis diverged(long step, String message) {
+        return new Diagnosis(EXPLODING, Severity.ERROR, step, List.of(), message,
+                "lower the learning rate (try 10× lower), clip gradients (Trainer.Builder.clipGradNorm(1.0)), "
+                        + "add a warm-up; normalisation layers help deep models.");
     }
 
     /**
@@ -205,12 +291,9 @@ public final class Doctor {
         boolean lossUp = l0 > 0 && s.loss() > DIVERGING_LOSS_FACTOR * l0;
         explodingRun = gradUp || lossUp ? explodingRun + 1 : 0;
         if (explodingRun >= EXPLODING_WINDOW) {
-            raise(out, new Diagnosis(EXPLODING, Severity.ERROR, s.step(), List.of(),
-                    String.format(Locale.ROOT, "Exploding gradients / divergence at step %d: the global gradient norm "
-                            + "is %s (%s× its starting %s) and the loss %s (starting %s).", s.step(), num(s.gradNorm()),
-                            num(s.gradNorm() / g0), num(g0), num(s.loss()), num(l0)),
-                    "lower the learning rate (try 10× lower), clip gradients (Trainer.Builder.clipGradNorm(1.0)), "
-                            + "add a warm-up; normalisation layers help deep models."));
+            raise(out, diverged(s.step(), String.format(Locale.ROOT, "Exploding gradients at step %d: the global "
+                    + "gradient norm is %s (%s× its starting %s) and the loss %s (starting %s).", s.step(),
+                    num(s.gradNorm()), num(s.gradNorm() / g0), num(g0), num(s.loss()), num(l0))));
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.backprop.train;
 
 import dev.backprop.diagnostics.Diagnosis;
+import dev.backprop.diagnostics.Norms;
 import dev.backprop.diagnostics.StepStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,8 +11,8 @@ import java.util.Map;
 /**
  * Writes the training stream into a run folder's {@code metrics.jsonl}: one record every
  * {@code every} steps ({@code type: step}), one per validation and epoch, one per monitored step of
- * the gradient-flow monitor ({@code type: grad}: per layer gradient norm, weight norm and
- * update ratio, dead ReLU fractions, fraction of non-finite gradients) and one per diagnosis of the
+ * the gradient-flow monitor ({@code type: grad}: per layer and per parameter gradient norm, weight
+ * norm and update ratio, dead ReLU fractions, fraction of non-finite gradients) and one per diagnosis of the
  * doctor ({@code type: diagnosis}).
  */
 public final class MetricsLog implements TrainingListener {
@@ -73,18 +74,8 @@ public final class MetricsLog implements TrainingListener {
         r.put("loss", finite(s.loss()));
         r.put("grad_norm", finite(s.gradNorm()));
         r.put("nonfinite", s.nonFiniteFraction());
-        Map<String, Object> layers = new LinkedHashMap<>();
-        s.layers().forEach((path, n) -> {
-            Map<String, Object> l = new LinkedHashMap<>();
-            l.put("grad_norm", n.hasGrad() ? finite(n.gradNorm()) : null);
-            l.put("weight_norm", finite(n.weightNorm()));
-            l.put("update_ratio", finite(n.updateRatio()));
-            if (n.nonFiniteFraction() > 0) {
-                l.put("nonfinite", n.nonFiniteFraction());
-            }
-            layers.put(path, l);
-        });
-        r.put("layers", layers);
+        r.put("layers", norms(s.layers()));
+        r.put("params", norms(s.parameters()));
         r.put("dead", new LinkedHashMap<>(s.dead()));
         write(r);
     }
@@ -100,6 +91,22 @@ public final class MetricsLog implements TrainingListener {
         r.put("message", d.message());
         r.put("fix", d.fix());
         write(r);
+    }
+
+    /** Per layer or per parameter: gradient norm (null when none reached it), weight norm, update ratio. */
+    private static Map<String, Object> norms(Map<String, Norms> byName) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        byName.forEach((name, n) -> {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("grad_norm", n.hasGrad() ? finite(n.gradNorm()) : null);
+            l.put("weight_norm", finite(n.weightNorm()));
+            l.put("update_ratio", finite(n.updateRatio()));
+            if (n.nonFiniteFraction() > 0) {
+                l.put("nonfinite", n.nonFiniteFraction());
+            }
+            out.put(name, l);
+        });
+        return out;
     }
 
     /** JSON has no NaN or infinity: such values are written as null. */

@@ -1,12 +1,15 @@
 package dev.backprop.train;
 
+import dev.backprop.diagnostics.Diagnosis;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * Terminal progress: on a terminal one line redrawn in place (epoch, step, loss, throughput,
  * ETA); otherwise (a log file, CI) a plain line every {@code plainEvery} steps. Each epoch ends
- * with a summary line including validation metrics.
+ * with a summary line including validation metrics. The doctor's diagnoses are printed once each,
+ * as they are found, with the fix to try, and the end of training says how many there were.
  */
 public final class ProgressBar implements TrainingListener {
     private final PrintStream out;
@@ -14,6 +17,7 @@ public final class ProgressBar implements TrainingListener {
     private final int plainEvery;
     private double smoothedLoss = Double.NaN;
     private long trainStart;
+    private boolean lineOpen;
 
     /** Progress on standard output, redrawn in place when it is a terminal. */
     public ProgressBar() {
@@ -45,6 +49,7 @@ public final class ProgressBar implements TrainingListener {
         if (interactive) {
             out.print("\r" + line + "   ");
             out.flush();
+            lineOpen = true;
         } else if (s.step() % plainEvery == 0) {
             out.println(line);
         }
@@ -52,9 +57,7 @@ public final class ProgressBar implements TrainingListener {
 
     @Override
     public void onEpochEnd(Trainer trainer, EpochReport e) {
-        if (interactive) {
-            out.println();
-        }
+        endLine();
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "epoch %d: train loss %.4f", e.epoch() + 1,
                 e.trainLoss()));
         if (!Double.isNaN(e.trainAccuracy())) {
@@ -68,6 +71,36 @@ public final class ProgressBar implements TrainingListener {
         }
         sb.append(String.format(Locale.ROOT, " (%.1f s)", e.seconds()));
         out.println(sb);
+    }
+
+    @Override
+    public void onDiagnosis(Trainer trainer, Diagnosis d) {
+        endLine();
+        out.println("doctor: " + (d.severity() == Diagnosis.Severity.ERROR ? "ERROR " : "") + "[" + d.rule()
+                + "] " + d.message());
+        out.println("        try: " + d.fix());
+    }
+
+    @Override
+    public void onTrainEnd(Trainer trainer, History history) {
+        endLine();
+        List<Diagnosis> found = trainer.diagnoses();
+        if (!trainer.diagnosticsEnabled()) {
+            return;
+        }
+        if (found.isEmpty()) {
+            out.println("doctor: no problem found in gradient flow, learning rate or validation curve");
+        } else {
+            out.println("doctor: " + found.size() + (found.size() == 1 ? " diagnosis: " : " diagnoses: ")
+                    + String.join(", ", found.stream().map(Diagnosis::rule).toList()));
+        }
+    }
+
+    private void endLine() {
+        if (lineOpen) {
+            out.println();
+            lineOpen = false;
+        }
     }
 
     private static String bar(int done, int total, int width) {

@@ -206,6 +206,9 @@ public final class Trainer {
                 StepReport report = new StepReport(step, epoch, batch.index(), batches, stepLoss / micro, lr, gradNorm,
                         stepExamples, (System.nanoTime() - stepStart) / 1e9);
                 listeners.forEach(li -> li.onStep(this, report));
+                if (doctor != null) {
+                    report(doctor.observeLoss(step, report.loss()));
+                }
                 if (stats != null) {
                     listeners.forEach(li -> li.onDiagnostics(this, stats));
                     report(doctor.observe(stats));
@@ -483,6 +486,11 @@ public final class Trainer {
      */
     public List<StepStats> diagnostics() {
         return gradMonitor == null ? List.of() : gradMonitor.records();
+    }
+
+    /** Whether the gradient-flow monitor and the doctor run (the default). */
+    public boolean diagnosticsEnabled() {
+        return doctor != null;
     }
 
     /** The doctor's diagnoses so far, each rule at most once; empty when diagnostics are off. */
