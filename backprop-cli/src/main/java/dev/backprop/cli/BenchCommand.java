@@ -6,6 +6,7 @@ import dev.backprop.bench.Memory;
 import dev.backprop.bench.ReferenceWorkloads;
 import dev.backprop.bench.WorkloadResult;
 import dev.backprop.bench.WorkloadRunner;
+import dev.backprop.diagnostics.Monitor;
 import dev.backprop.io.AtomicFiles;
 import dev.backprop.io.Json;
 import dev.backprop.kernels.Kernels;
@@ -63,6 +64,11 @@ final class BenchCommand implements Callable<Integer> {
             + "batch (avoids the subnormal slow-down of a memorised batch); PyTorch does the same with --torch.")
     boolean freshBatches;
 
+    @Option(names = "--monitor", description = "Also time W1-W4 with the diagnostics on (the gradient-flow monitor "
+            + "at its default cadence, every 10 steps, and the doctor's rules, plus the loss read-out and gradient "
+            + "norm the trainer does on every step) and print the overhead over the bare loop.")
+    boolean monitor;
+
     @Option(names = "--warmup", description = "Fewest untimed steps before timing (default: ${DEFAULT-VALUE}).")
     int warmup = 5;
 
@@ -83,7 +89,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-gemm", hidden = true, description = "Largest W5 size (the scalar run uses 512).")
     int maxGemm = 2048;
 
-    private record Row(WorkloadResult ours, double[] torch, double scalarStepMs) {}
+    private record Row(WorkloadResult ours, double[] torch, double scalarStepMs, double monitoredStepMs) {}
 
     private record GemmRow(GemmBenchmark.Result ours, Double openBlas, Double scalar) {}
 
@@ -103,6 +109,7 @@ final class BenchCommand implements Callable<Integer> {
 
         WorkloadRunner runner = new WorkloadRunner(warmup, warmupSeconds, steps, blocks);
         List<WorkloadResult> ours = new ArrayList<>();
+        Map<String, Double> monitored = new LinkedHashMap<>();
         for (String id : ids) {
             if (!id.equals("W5")) {
                 for (int t : threads) {
@@ -110,6 +117,13 @@ final class BenchCommand implements Callable<Integer> {
                     ours.add(r);
                     System.err.printf(Locale.ROOT, "  [%dt] %s: step %.3f ms, forward %.3f ms%n", t, id,
                             r.step().medianMs(), r.forward().medianMs());
+                    if (monitor) {
+                        WorkloadResult m = runner.run(() -> ReferenceWorkloads.create(id, freshBatches,
+                                Monitor.Options.DEFAULT), t);
+                        monitored.put(id + "/" + t, m.step().medianMs());
+                        System.err.printf(Locale.ROOT, "  [%dt] %s with diagnostics: step %.3f ms (%+.1f%%)%n", t, id,
+                                m.step().medianMs(), 100 * (m.step().medianMs() / r.step().medianMs() - 1));
+                    }
                 }
             }
         }
@@ -146,7 +160,8 @@ final class BenchCommand implements Callable<Integer> {
         for (WorkloadResult r : ours) {
             TorchAnchor.Figures f = torchFigures.get(r.threads());
             double[] tf = f == null ? null : f.workloads().get(r.id());
-            rows.add(new Row(r, tf, scalarStep(scalarFigures, r.id(), r.threads())));
+            rows.add(new Row(r, tf, scalarStep(scalarFigures, r.id(), r.threads()),
+                    monitored.getOrDefault(r.id() + "/" + r.threads(), Double.NaN)));
         }
         List<GemmRow> gemmRows = new ArrayList<>();
         for (GemmBenchmark.Result g : gemm) {
@@ -199,6 +214,21 @@ final class BenchCommand implements Callable<Integer> {
                         bytes(r.allocatedBytesPerStep()), bytes(r.peakResidentBytes()), r.firstStepMs());
             }
             out.println("(ratio = backprop / PyTorch time: below 1 means backprop is faster)");
+            if (rows.stream().anyMatch(r -> !Double.isNaN(r.monitoredStepMs()))) {
+                out.println();
+                out.println("| workload | threads | bare step ms | with diagnostics ms | overhead |");
+                out.println("|---|---|---|---|---|");
+                for (Row row : rows) {
+                    if (!Double.isNaN(row.monitoredStepMs())) {
+                        double bare = row.ours().step().medianMs();
+                        out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %+.1f%% |%n", row.ours().id(),
+                                row.ours().threads(), bare, row.monitoredStepMs(),
+                                100 * (row.monitoredStepMs() / bare - 1));
+                    }
+                }
+                out.println("(diagnostics: monitor every 10 steps + doctor + per-step loss and gradient norm; "
+                        + "separate runs, so JIT variance of a few percent either way is in the figure)");
+            }
         }
         if (!gemmRows.isEmpty()) {
             out.println();
@@ -261,6 +291,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (!Double.isNaN(row.scalarStepMs())) {
                 m.put("scalar_step_ms", row.scalarStepMs());
+            }
+            if (!Double.isNaN(row.monitoredStepMs())) {
+                m.put("monitored_step_ms", row.monitoredStepMs());
+                m.put("monitor_overhead", row.monitoredStepMs() / r.step().medianMs() - 1);
             }
             wl.add(m);
         }

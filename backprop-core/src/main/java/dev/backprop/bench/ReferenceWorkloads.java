@@ -1,6 +1,9 @@
 package dev.backprop.bench;
 
 import dev.backprop.autograd.GradMode;
+import dev.backprop.diagnostics.Doctor;
+import dev.backprop.diagnostics.Monitor;
+import dev.backprop.diagnostics.StepStats;
 import dev.backprop.nn.F;
 import dev.backprop.models.Workloads;
 import dev.backprop.nn.Module;
@@ -32,6 +35,18 @@ public final class ReferenceWorkloads {
 
     /** Builds workload {@code id} (W1..W4, case-insensitive). */
     public static Workload create(String id, boolean freshBatches) {
+        return create(id, freshBatches, null);
+    }
+
+    /**
+     * Builds workload {@code id}; with {@code monitor} options, every step also does what the
+     * {@link dev.backprop.train.Trainer} adds to a bare loop when diagnostics are on: reads the
+     * loss, computes the global gradient norm, runs the gradient-flow {@link Monitor} at that
+     * cadence (ReLU hooks, gradient and weight norms, update ratios) and the {@link Doctor}'s rules —
+     * so that the difference to the plain workload is the cost of watching training.
+     */
+    public static Workload create(String id, boolean freshBatches, Monitor.Options monitor) {
+        Watch watch = monitor == null ? null : new Watch(monitor);
         String key = id.trim().toUpperCase(Locale.ROOT);
         Generator.defaultGenerator().manualSeed(0);
         Generator data = new Generator(0);
@@ -40,27 +55,27 @@ public final class ReferenceWorkloads {
                 Module model = Workloads.w1Model();
                 yield build(key, "mlp 784-512-256-10, Adam", 128, model, Workloads.w1Optimizer(model),
                         batches(freshBatches, () -> Tensor.randn(data, 128, 784),
-                                () -> Tensor.randint(data, 0, 10, 128)), F::crossEntropy, false);
+                                () -> Tensor.randint(data, 0, 10, 128)), F::crossEntropy, false, watch);
             }
             case "W2" -> {
                 Module model = Workloads.w2Model();
                 yield build(key, "cnn 2 conv + 2 linear, SGD momentum", 64, model, Workloads.w2Optimizer(model),
                         batches(freshBatches, () -> Tensor.randn(data, 64, 1, 28, 28),
-                                () -> Tensor.randint(data, 0, 10, 64)), F::crossEntropy, false);
+                                () -> Tensor.randint(data, 0, 10, 64)), F::crossEntropy, false, watch);
             }
             case "W3" -> {
                 Module model = Workloads.w3Model(new Generator(0));
                 yield build(key, "gpt 4 layers d128, AdamW, clip 1.0", 12, model, Workloads.w3Optimizer(model),
                         batches(freshBatches, () -> Tensor.randint(data, 0, Workloads.VOCAB, 12, Workloads.CONTEXT),
                                 () -> Tensor.randint(data, 0, Workloads.VOCAB, 12, Workloads.CONTEXT)),
-                        Workloads::sequenceLoss, true);
+                        Workloads::sequenceLoss, true, watch);
             }
             case "W4" -> {
                 Module model = Workloads.w4Model(new Generator(0));
                 yield build(key, "lstm 2x256, Adam, clip 1.0", 32, model, Workloads.w4Optimizer(model),
                         batches(freshBatches, () -> Tensor.randint(data, 0, Workloads.VOCAB, 32, 64),
                                 () -> Tensor.randint(data, 0, Workloads.VOCAB, 32, 64)),
-                        Workloads::sequenceLoss, true);
+                        Workloads::sequenceLoss, true, watch);
             }
             default -> throw new IllegalArgumentException("unknown workload '" + id + "': expected one of " + IDS);
         };
@@ -80,22 +95,57 @@ public final class ReferenceWorkloads {
         return new Batches(xs, ys);
     }
 
+    /** The monitor and doctor of a watched workload, and its step count. */
+    private static final class Watch {
+        final Monitor.Options options;
+        Monitor monitor;
+        final Doctor doctor = new Doctor();
+        long step;
+
+        Watch(Monitor.Options options) {
+            this.options = options;
+        }
+    }
+
     private static Workload build(String id, String description, int batch, Module model, Optimizer optimizer,
-                                  Batches data, BinaryOperator<Tensor> loss, boolean clip) {
+                                  Batches data, BinaryOperator<Tensor> loss, boolean clip, Watch watch) {
         model.train();
         List<Tensor> params = model.parameters();
         long count = params.stream().mapToLong(Tensor::numel).sum();
         int[] next = {0};
-        Runnable step = () -> {
-            int i = next[0]++ % data.inputs().length;
-            optimizer.zeroGrad();
-            Tensor l = loss.apply(model.forward(data.inputs()[i]), data.targets()[i]);
-            l.backward();
-            if (clip) {
-                Clip.gradNorm(params, 1.0);
-            }
-            optimizer.step();
-        };
+        Runnable step;
+        if (watch == null) {
+            step = () -> {
+                int i = next[0]++ % data.inputs().length;
+                optimizer.zeroGrad();
+                Tensor l = loss.apply(model.forward(data.inputs()[i]), data.targets()[i]);
+                l.backward();
+                if (clip) {
+                    Clip.gradNorm(params, 1.0);
+                }
+                optimizer.step();
+            };
+        } else {
+            watch.monitor = new Monitor(model, watch.options);
+            watch.monitor.attach();
+            step = () -> {
+                int i = next[0]++ % data.inputs().length;
+                long s = ++watch.step;
+                watch.monitor.arm(s);
+                optimizer.zeroGrad();
+                Tensor l = loss.apply(model.forward(data.inputs()[i]), data.targets()[i]);
+                double lv = l.item();
+                l.backward();
+                double norm = clip ? Clip.gradNorm(params, 1.0) : Clip.totalNorm(params);
+                watch.monitor.beforeOptimizerStep(norm);
+                optimizer.step();
+                StepStats stats = watch.monitor.afterOptimizerStep(s, lv);
+                watch.doctor.observeLoss(s, lv);
+                if (stats != null) {
+                    watch.doctor.observe(stats);
+                }
+            };
+        }
         int[] nextForward = {0};
         Runnable forward = () -> {
             int i = nextForward[0]++ % data.inputs().length;

@@ -1,6 +1,7 @@
 package dev.backprop.diagnostics;
 
 import dev.backprop.autograd.HookHandle;
+import dev.backprop.kernels.Kernels;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.Module;
 import dev.backprop.tensor.DType;
@@ -208,7 +209,7 @@ public final class Monitor {
                     v = g.toFloatArray();
                     off = 0;
                 }
-                s = sumOfSquares(v, off, g.numel());
+                s = Kernels.get().sumOfSquares(v, off, g.numel());
                 if (!Double.isFinite(s)) { // rare: count the culprits
                     for (int k = off, end = off + g.numel(); k < end; k++) {
                         bad += Float.isFinite(v[k]) ? 0 : 1;
@@ -228,7 +229,7 @@ public final class Monitor {
             } else {
                 System.arraycopy(p.toFloatArray(), 0, snap, 0, numel);
             }
-            weightSq[i] = sumOfSquares(snap, 0, numel);
+            weightSq[i] = Kernels.get().sumOfSquares(snap, 0, numel);
         }
         measured = true;
     }
@@ -313,31 +314,6 @@ public final class Monitor {
             records.removeFirst();
         }
         return stats;
-    }
-
-    /** Sum of squares in double, with four independent accumulators (not bound by add latency). */
-    static double sumOfSquares(float[] v, int off, int len) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int k = off;
-        int end = off + len;
-        for (; k + 3 < end; k += 4) {
-            double a = v[k];
-            double b = v[k + 1];
-            double c = v[k + 2];
-            double e = v[k + 3];
-            s0 += a * a;
-            s1 += b * b;
-            s2 += c * c;
-            s3 += e * e;
-        }
-        for (; k < end; k++) {
-            double a = v[k];
-            s0 += a * a;
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** Sum over k of (v[off + k] - w[k])^2, in double, four accumulators. */

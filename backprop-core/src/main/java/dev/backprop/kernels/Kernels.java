@@ -163,6 +163,14 @@ public interface Kernels {
      */
     double sum(float[] x, int off, int n);
 
+    /**
+     * Σ x[off + i]² for i in [0, n), each square in float (so a value above about 1.8e19 gives
+     * +Inf, as torch's float32 norms do), summed in double (gradient and weight norms): the scalar kernels in
+     * order, the vector kernels in float lanes over blocks of 1024 elements, each block's lanes added
+     * in double in a fixed order — deterministic, within float rounding of the ordered sum.
+     */
+    double sumOfSquares(float[] x, int off, int n);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

@@ -32,6 +32,15 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public double sumOfSquares(float[] x, int off, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            s += x[off + i] * x[off + i]; // squared in float, as the vector lanes and torch's float32 norms
+        }
+        return s;
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         ScalarElementwise.unary(op, p, q, x, xOff, y, yOff, n);
     }

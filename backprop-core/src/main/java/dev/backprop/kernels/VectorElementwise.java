@@ -45,6 +45,27 @@ final class VectorElementwise {
         return total;
     }
 
+    static double sumOfSquares(float[] x, int off, int n) {
+        double total = 0;
+        int i = 0;
+        int bound = S.loopBound(n);
+        while (i < bound) {
+            int end = Math.min(bound, i + 1024);
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < end; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, off + i);
+                acc = v.fma(v, acc);
+            }
+            for (int lane = 0; lane < L; lane++) {
+                total += acc.lane(lane);
+            }
+        }
+        for (; i < n; i++) {
+            total += x[off + i] * x[off + i];
+        }
+        return total;
+    }
+
     /** Strides 0 or 1 only. */
     static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo,
                        int n) {

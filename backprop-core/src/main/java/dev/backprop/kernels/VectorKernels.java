@@ -131,6 +131,11 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public double sumOfSquares(float[] x, int off, int n) {
+        return VectorElementwise.sumOfSquares(x, off, n);
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         KernelPool.forRange(n, ELEMENTWISE_PART, 64,
                 (from, to) -> VectorElementwise.unary(op, p, q, x, xOff + from, y, yOff + from, to - from));

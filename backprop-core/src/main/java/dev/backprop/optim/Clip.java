@@ -1,6 +1,7 @@
 package dev.backprop.optim;
 
 import dev.backprop.autograd.GradMode;
+import dev.backprop.kernels.Kernels;
 import dev.backprop.tensor.Tensor;
 import java.util.List;
 
@@ -14,18 +15,7 @@ public final class Clip {
      * are ignored.
      */
     public static double gradNorm(List<Tensor> params, double maxNorm) {
-        double sumSq = 0;
-        for (Tensor p : params) {
-            Tensor grad = p.grad();
-            if (grad != null) {
-                Tensor g = grad.contiguous(); // the gradient itself when contiguous: no copy
-                float[] v = g.floatStorage();
-                for (int i = g.offset(), end = g.offset() + g.numel(); i < end; i++) {
-                    sumSq += (double) v[i] * v[i];
-                }
-            }
-        }
-        double total = Math.sqrt(sumSq);
+        double total = totalNorm(params);
         double coef = Math.min(1.0, maxNorm / (total + 1e-6));
         if (coef < 1.0) {
             try (GradMode.Scope ignored = GradMode.noGrad()) {
@@ -37,6 +27,24 @@ public final class Clip {
             }
         }
         return total;
+    }
+
+    /**
+     * The L2 norm of all gradients together (parameters without a gradient are ignored), without
+     * changing them: what {@link #gradNorm} returns. Each square is taken in float, as in PyTorch's
+     * float32 norms, and summed in double by the SIMD kernel.
+     */
+    public static double totalNorm(List<Tensor> params) {
+        double sumSq = 0;
+        Kernels k = Kernels.get();
+        for (Tensor p : params) {
+            Tensor grad = p.grad();
+            if (grad != null) {
+                Tensor g = grad.contiguous(); // the gradient itself when contiguous: no copy
+                sumSq += k.sumOfSquares(g.floatStorage(), g.offset(), g.numel());
+            }
+        }
+        return Math.sqrt(sumSq);
     }
 
     /** Clamps every gradient element into [-clipValue, clipValue]. */

@@ -304,15 +304,7 @@ public final class Trainer {
     }
 
     private double gradNorm() {
-        double s = 0;
-        for (Tensor p : model.parameters()) {
-            if (p.grad() != null) {
-                for (float g : p.grad().toFloatArray()) {
-                    s += (double) g * g;
-                }
-            }
-        }
-        return Math.sqrt(s);
+        return Clip.totalNorm(model.parameters());
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.backprop.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
@@ -164,6 +165,33 @@ class ElementwiseParityTest {
             }));
         }
         tests.add(DynamicTest.dynamicTest("sum of nothing", () -> assertEquals(0.0, VECTOR.sum(new float[3], 1, 0))));
+        return tests;
+    }
+
+    @TestFactory
+    List<DynamicTest> sumOfSquaresMatchesScalar() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int n : SIZES) {
+            tests.add(DynamicTest.dynamicTest("sum of squares n=" + n, () -> {
+                float[] x = randn(new Random(n + 7), n + 3);
+                double expected = SCALAR.sumOfSquares(x, 2, n);
+                double actual = VECTOR.sumOfSquares(x, 2, n);
+                // all terms are positive: float lanes over blocks of 1024 lose at most ~64 ulps relative
+                assertEquals(expected, actual, 1e-9 + 64 * 0x1p-24 * expected, "sum of squares of " + n);
+                assertEquals(actual, VECTOR.sumOfSquares(x, 2, n)); // the same on every call
+            }));
+        }
+        tests.add(DynamicTest.dynamicTest("squares overflow in float (as torch's float32 norm), NaN stays NaN", () -> {
+            float[] big = new float[40];
+            big[3] = 3e20f;
+            assertEquals(Double.POSITIVE_INFINITY, SCALAR.sumOfSquares(big, 0, 40));
+            assertEquals(Double.POSITIVE_INFINITY, VECTOR.sumOfSquares(big, 0, 40));
+            big[3] = 1e18f; // its square is still a float
+            assertEquals(SCALAR.sumOfSquares(big, 0, 40), VECTOR.sumOfSquares(big, 0, 40), 1e36 * 1e-6);
+            float[] nan = new float[40];
+            nan[33] = Float.NaN;
+            assertTrue(Double.isNaN(VECTOR.sumOfSquares(nan, 0, 40)) && Double.isNaN(SCALAR.sumOfSquares(nan, 0, 40)));
+        }));
         return tests;
     }
 
