@@ -89,7 +89,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-gemm", hidden = true, description = "Largest W5 size (the scalar run uses 512).")
     int maxGemm = 2048;
 
-    private record Row(WorkloadResult ours, double[] torch, double scalarStepMs, double monitoredStepMs) {}
+    private record Row(WorkloadResult ours, double[] torch, double scalarStepMs, WorkloadRunner.Paired monitored) {}
 
     private record GemmRow(GemmBenchmark.Result ours, Double openBlas, Double scalar) {}
 
@@ -109,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
 
         WorkloadRunner runner = new WorkloadRunner(warmup, warmupSeconds, steps, blocks);
         List<WorkloadResult> ours = new ArrayList<>();
-        Map<String, Double> monitored = new LinkedHashMap<>();
+        Map<String, WorkloadRunner.Paired> monitored = new LinkedHashMap<>();
         for (String id : ids) {
             if (!id.equals("W5")) {
                 for (int t : threads) {
@@ -118,11 +118,13 @@ final class BenchCommand implements Callable<Integer> {
                     System.err.printf(Locale.ROOT, "  [%dt] %s: step %.3f ms, forward %.3f ms%n", t, id,
                             r.step().medianMs(), r.forward().medianMs());
                     if (monitor) {
-                        WorkloadResult m = runner.run(() -> ReferenceWorkloads.create(id, freshBatches,
-                                Monitor.Options.DEFAULT), t);
-                        monitored.put(id + "/" + t, m.step().medianMs());
-                        System.err.printf(Locale.ROOT, "  [%dt] %s with diagnostics: step %.3f ms (%+.1f%%)%n", t, id,
-                                m.step().medianMs(), 100 * (m.step().medianMs() / r.step().medianMs() - 1));
+                        WorkloadRunner.Paired p = runner.compare(() -> ReferenceWorkloads.create(id, freshBatches),
+                                () -> ReferenceWorkloads.create(id, freshBatches, Monitor.Options.DEFAULT), t,
+                                Math.max(6, 2 * blocks));
+                        monitored.put(id + "/" + t, p);
+                        System.err.printf(Locale.ROOT, "  [%dt] %s bare %.3f ms / with diagnostics %.3f ms (means) "
+                                + "(paired: %+.1f%%)%n", t, id, p.a().meanMs(), p.b().meanMs(),
+                                100 * (p.ratio() - 1));
                     }
                 }
             }
@@ -161,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
             TorchAnchor.Figures f = torchFigures.get(r.threads());
             double[] tf = f == null ? null : f.workloads().get(r.id());
             rows.add(new Row(r, tf, scalarStep(scalarFigures, r.id(), r.threads()),
-                    monitored.getOrDefault(r.id() + "/" + r.threads(), Double.NaN)));
+                    monitored.get(r.id() + "/" + r.threads())));
         }
         List<GemmRow> gemmRows = new ArrayList<>();
         for (GemmBenchmark.Result g : gemm) {
@@ -214,20 +216,19 @@ final class BenchCommand implements Callable<Integer> {
                         bytes(r.allocatedBytesPerStep()), bytes(r.peakResidentBytes()), r.firstStepMs());
             }
             out.println("(ratio = backprop / PyTorch time: below 1 means backprop is faster)");
-            if (rows.stream().anyMatch(r -> !Double.isNaN(r.monitoredStepMs()))) {
+            if (rows.stream().anyMatch(r -> r.monitored() != null)) {
                 out.println();
-                out.println("| workload | threads | bare step ms | with diagnostics ms | overhead |");
+                out.println("| workload | threads | bare step ms (mean) | with diagnostics ms (mean) | overhead (paired) |");
                 out.println("|---|---|---|---|---|");
                 for (Row row : rows) {
-                    if (!Double.isNaN(row.monitoredStepMs())) {
-                        double bare = row.ours().step().medianMs();
-                        out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %+.1f%% |%n", row.ours().id(),
-                                row.ours().threads(), bare, row.monitoredStepMs(),
-                                100 * (row.monitoredStepMs() / bare - 1));
+                    WorkloadRunner.Paired p = row.monitored();
+                    if (p != null) {
+                        out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %+.1f%% |%n", p.id(), p.threads(),
+                                p.a().meanMs(), p.b().meanMs(), 100 * (p.ratio() - 1));
                     }
                 }
                 out.println("(diagnostics: monitor every 10 steps + doctor + per-step loss and gradient norm; "
-                        + "separate runs, so JIT variance of a few percent either way is in the figure)");
+                        + "both variants in one process, blocks alternated; overhead = median over blocks of the ratio)");
             }
         }
         if (!gemmRows.isEmpty()) {
@@ -292,9 +293,10 @@ final class BenchCommand implements Callable<Integer> {
             if (!Double.isNaN(row.scalarStepMs())) {
                 m.put("scalar_step_ms", row.scalarStepMs());
             }
-            if (!Double.isNaN(row.monitoredStepMs())) {
-                m.put("monitored_step_ms", row.monitoredStepMs());
-                m.put("monitor_overhead", row.monitoredStepMs() / r.step().medianMs() - 1);
+            if (row.monitored() != null) {
+                m.put("paired_bare_step_mean_ms", row.monitored().a().meanMs());
+                m.put("monitored_step_mean_ms", row.monitored().b().meanMs());
+                m.put("monitor_overhead", row.monitored().ratio() - 1);
             }
             wl.add(m);
         }

@@ -51,10 +51,10 @@ class BenchCommandTest {
         CliRun r = run("bench", "W1", "--threads", "1", "--monitor", "--warmup", "12", "--warmup-seconds", "0",
                 "--steps", "10", "--blocks", "1", "--json", json.toString());
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("| workload | threads | bare step ms | with diagnostics ms | overhead |"), r.out());
+        assertTrue(r.out().contains("| workload | threads | bare step ms (mean) | with diagnostics ms (mean) | overhead (paired) |"), r.out());
         Map<String, Object> w1 = (Map<String, Object>) ((List<Object>) Json.parseObject(Files.readString(json))
                 .get("workloads")).get(0);
-        assertTrue(((Number) w1.get("monitored_step_ms")).doubleValue() > 0, w1.toString());
+        assertTrue(((Number) w1.get("monitored_step_mean_ms")).doubleValue() > 0, w1.toString());
         assertTrue(w1.containsKey("monitor_overhead"), w1.toString());
     }
 

@@ -64,6 +64,71 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
         }
     }
 
+    /**
+     * Two variants of a workload timed side by side in one process: both are built and warmed up,
+     * then {@code rounds} rounds each time one block of {@link #steps()} steps of each, in the
+     * order A B, B A, A B, ... so that drift (JIT, another process, thermal) falls on both.
+     *
+     * @param a the baseline
+     * @param b the variant
+     * @return the timings of both over all rounds, and the median over rounds of the ratio of
+     *     b's block mean to a's block mean (means, so that work done every n-th step counts; the
+     *     median over rounds is robust against noise shared by a round)
+     */
+    public Paired compare(Supplier<Workload> a, Supplier<Workload> b, int threads, int rounds) {
+        int before = Kernels.threads();
+        Kernels.setThreads(threads);
+        try {
+            Workload wa = a.get();
+            Workload wb = b.get();
+            warmUp(wa.step(), 0);
+            warmUp(wb.step(), 0);
+            List<double[]> ta = new ArrayList<>();
+            List<double[]> tb = new ArrayList<>();
+            double[] ratios = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                double[] xa = new double[steps];
+                double[] xb = new double[steps];
+                if (r % 2 == 0) {
+                    block(wa, xa);
+                    block(wb, xb);
+                } else {
+                    block(wb, xb);
+                    block(wa, xa);
+                }
+                ta.add(xa);
+                tb.add(xb);
+                ratios[r] = mean(xb) / mean(xa);
+            }
+            return new Paired(wa.id(), threads, Timing.of(ta), Timing.of(tb), Timing.median(ratios));
+        } finally {
+            Kernels.setThreads(before);
+        }
+    }
+
+    /**
+     * The result of {@link #compare}.
+     *
+     * @param ratio median over rounds of b's block mean over a's
+     */
+    public record Paired(String id, int threads, Timing a, Timing b, double ratio) {}
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    private void block(Workload w, double[] times) {
+        for (int s = 0; s < times.length; s++) {
+            long s0 = System.nanoTime();
+            w.step().run();
+            times[s] = (System.nanoTime() - s0) / 1e6;
+        }
+    }
+
     private void warmUp(Runnable action, int done) {
         long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
         for (int i = done; i < warmup || System.nanoTime() < until; i++) {
