@@ -160,7 +160,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         History history;
         if (dashboardPort != null) {
-            try (DashboardServer dashboard = new DashboardServer(run.dir(), dashboardPort)) {
+            try (DashboardServer dashboard = new DashboardServer(run.dir(), dashboardPort, "--dashboard=0")) {
                 System.out.println("dashboard: " + dashboard.url() + " (live while training runs)");
                 history = trainer.fit(train, val);
             }

@@ -51,6 +51,9 @@ public final class MetricsLog implements TrainingListener {
         if (e.validation() != null) {
             r.put("val_loss", finite(e.validation().loss()));
             r.put("val_accuracy", finite(e.validation().accuracy()));
+            if (e.validation().confusion() != null) { // rows: true class, columns: predicted
+                r.put("val_confusion", e.validation().confusion().counts());
+            }
         }
         r.put("seconds", e.seconds());
         write(r);
