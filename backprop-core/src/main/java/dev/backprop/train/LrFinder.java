@@ -109,14 +109,20 @@ public final class LrFinder {
     /**
      * The rate where the smoothed loss falls fastest per unit of log(lr), measured over a window
      * of a twentieth of the sweep on each side (single steps are noisy: one batch is easier than
-     * the next), ignoring the first and last tenth of the sweep (warm-up of the average, and the
-     * blow-up); NaN when it never falls.
+     * the next), ignoring the first tenth of the sweep (warm-up of the average) and everything
+     * after the lowest smoothed loss (the blow-up, and any fall back from it); NaN when it never falls.
      */
     static double suggest(List<Point> points) {
         int n = points.size();
         int k = Math.max(1, n / 20);
         int lo = Math.max(k, n / 10);
-        int hi = Math.min(n - k, n - n / 10);
+        int lowest = 0;
+        for (int i = 1; i < n; i++) {
+            if (points.get(i).smoothedLoss() < points.get(lowest).smoothedLoss()) {
+                lowest = i;
+            }
+        }
+        int hi = Math.min(Math.min(n - k, n - n / 10), lowest + 1);
         double steepest = 0;
         double lr = Double.NaN;
         for (int i = lo; i < hi; i++) {

@@ -78,4 +78,17 @@ class LrFinderTest {
                 () -> LrFinder.run(model, sgd, F::mseLoss, data(), 1, 0.1, 100));
         assertTrue(e.getMessage().contains("0 < start < end"), e.getMessage());
     }
+
+    @Test
+    void aFallBackFromTheBlowUpIsNotSuggested() {
+        // the loss falls gently to its lowest at lr 1e-2, blows up, then falls steeply from the blow-up
+        List<LrFinder.Point> pts = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            double lr = 1e-7 * Math.pow(1e8, i / 99.0);
+            double loss = i <= 62 ? 2.3 - 0.5 * i / 62.0 : i <= 75 ? 1.8 + 0.3 * (i - 62) : 5.7 - 0.1 * (i - 75);
+            pts.add(new LrFinder.Point(lr, loss, loss));
+        }
+        double s = LrFinder.suggest(pts);
+        assertTrue(s < pts.get(62).lr(), "suggested " + s + ", after the lowest loss at " + pts.get(62).lr());
+    }
 }
