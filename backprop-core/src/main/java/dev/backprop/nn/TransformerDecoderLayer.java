@@ -117,6 +117,31 @@ public class TransformerDecoderLayer extends Module {
         return multiheadAttn;
     }
 
+    /** The feed-forward input layer (dModel → dimFeedforward). */
+    public Linear linear1() {
+        return linear1;
+    }
+
+    /** The feed-forward output layer (dimFeedforward → dModel). */
+    public Linear linear2() {
+        return linear2;
+    }
+
+    /** The norm before (normFirst) or after self-attention. */
+    public LayerNorm norm1() {
+        return norm1;
+    }
+
+    /** The norm before (normFirst) or after cross-attention. */
+    public LayerNorm norm2() {
+        return norm2;
+    }
+
+    /** The norm before (normFirst) or after the feed-forward network. */
+    public LayerNorm norm3() {
+        return norm3;
+    }
+
     public int dModel() {
         return dModel;
     }

@@ -156,6 +156,21 @@ public abstract class LRScheduler {
                 cosine(optimizer, totalSteps - warmupSteps, etaMin)), warmupSteps);
     }
 
+    /**
+     * Linear warm-up then inverse square root (fairseq's {@code inverse_sqrt}): the rate of step
+     * t + 1 (t steps taken) is {@code base · min((t+1) / warmupSteps, √(warmupSteps / (t+1)))}, which
+     * peaks at the base rate after {@code warmupSteps} steps. This is the "Noam" schedule of
+     * "Attention Is All You Need", {@code factor · d^-½ · min(s^-½, s · warmup^-1.5)} with s = t + 1,
+     * for a base rate of {@code factor · (d · warmupSteps)^-½}.
+     */
+    public static LRScheduler inverseSqrt(Optimizer optimizer, int warmupSteps) {
+        positive(warmupSteps, "warmup_steps");
+        return of(optimizer, (t, base) -> {
+            double s = t + 1;
+            return base * Math.min(s / warmupSteps, Math.sqrt(warmupSteps / s));
+        });
+    }
+
     /** A schedule from a closed-form rule {@code lr(t, baseLr)}. */
     public static LRScheduler of(Optimizer optimizer, Rule rule) {
         return new LRScheduler(optimizer) {
