@@ -36,6 +36,14 @@ import java.util.Objects;
  * file); {@link #load} reads any of them back, {@link #toJson()} and {@link #fromJson} do the same
  * for a tokenizer embedded in a larger JSON document. Unknown keys are ignored when loading.
  *
+ * <h2>Strings that are not Unicode text</h2>
+ *
+ * A Java string may hold an unpaired surrogate ({@code "\uD800"}), which is not a character and
+ * has no UTF-8 encoding. {@link BpeTokenizer} encodes it as the three bytes of its code unit
+ * (WTF-8) and decodes it back, so its round trip holds for every string. {@link CharTokenizer} and
+ * {@link WordTokenizer} refuse one in the text they are built from (it could not be saved as JSON)
+ * and treat one in a text to encode as an unknown character or word.
+ *
  * <p>Implementations are immutable and safe to share between threads.
  */
 public interface Tokenizer {

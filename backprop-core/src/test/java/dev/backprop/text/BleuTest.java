@@ -226,46 +226,113 @@ class BleuTest {
         assertEquals("100.00", Bleu.python(100.0, 2));
     }
 
-    /** Against Debian's python3-sacrebleu when it is installed (skipped otherwise). */
+    /**
+     * Against a real sacreBLEU, when one is installed: Debian's python3-sacrebleu
+     * (/usr/lib/python3/dist-packages/sacrebleu), or the folder holding a {@code sacrebleu} package
+     * named by the environment variable {@code BACKPROP_SACREBLEU_PYTHONPATH}. Skipped otherwise.
+     * Random sentences with punctuation, digits, entities and Unicode whitespace are tokenised and
+     * scored by both, under several options.
+     */
     @Test
-    void agreesWithTheInstalledSacrebleu() throws IOException, InterruptedException {
-        assumeTrue(Files.isDirectory(Path.of("/usr/lib/python3/dist-packages/sacrebleu")),
-                "skipped: python3-sacrebleu is not installed at /usr/lib/python3/dist-packages/sacrebleu");
-        List<String> hyps = List.of("The quick brown fox jumps over the lazy dog.", "It's 3.5 km, isn't it?",
-                "&quot;Quoted&quot; text &amp; more", "completely different", "", "Ein Hund bellt; die Katze schläft.",
-                "1990-2000 was a decade.");
-        List<String> refs = List.of("A quick brown fox jumped over the lazy dog.", "It is 3.5 km, is it not?",
-                "\"Quoted\" text & more.", "nothing in common here", "an empty hypothesis",
-                "Ein Hund bellt, die Katze schläft.", "1990-2000 was a decade");
-        Path h = dir.resolve("hyps.txt");
-        Path r = dir.resolve("refs.txt");
-        Files.write(h, hyps, StandardCharsets.UTF_8);
-        Files.write(r, refs, StandardCharsets.UTF_8);
-        String script = String.join("\n",
-                "import sacrebleu, sys",
-                "h = open(sys.argv[1], encoding='utf-8').read().split('\\n')[:-1]",
-                "r = open(sys.argv[2], encoding='utf-8').read().split('\\n')[:-1]",
-                "for kw in [{}, {'smooth_method': 'none'}, {'lowercase': True}, {'tokenize': 'none'}]:",
-                "    s = sacrebleu.corpus_bleu(h, [r], **kw)",
-                "    print(repr(s.score), *s.counts, *s.totals, s.sys_len, s.ref_len)");
-        Process p = new ProcessBuilder("python3", "-c", script, h.toString(), r.toString()).redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
-        List<Options> options = List.of(Options.DEFAULT, Options.DEFAULT.withSmoothing(Smoothing.NONE),
-                Options.DEFAULT.withLowercase(true), Options.DEFAULT.withTokenization(Tokenization.NONE));
-        List<String> lines = new ArrayList<>(out.strip().lines().toList());
-        for (int k = 0; k < options.size(); k++) {
-            String[] f = lines.get(k).split(" ");
-            Score s = Bleu.corpusScore(hyps, refs, options.get(k));
-            assertEquals(Double.parseDouble(f[0]), s.score(), 1e-9, lines.get(k));
-            long[] expected = Arrays.stream(f, 1, f.length).mapToLong(Long::parseLong).toArray();
-            long[] actual = new long[10];
-            System.arraycopy(s.counts(), 0, actual, 0, 4);
-            System.arraycopy(s.totals(), 0, actual, 4, 4);
-            actual[8] = s.sysLen();
-            actual[9] = s.refLen();
-            assertArrayEquals(expected, actual, lines.get(k));
+    void agreesWithAnInstalledSacrebleu() throws IOException, InterruptedException {
+        String pythonPath = System.getenv("BACKPROP_SACREBLEU_PYTHONPATH");
+        if (pythonPath == null && Files.isDirectory(Path.of("/usr/lib/python3/dist-packages/sacrebleu"))) {
+            pythonPath = "/usr/lib/python3/dist-packages";
         }
+        assumeTrue(pythonPath != null && Files.isDirectory(Path.of(pythonPath, "sacrebleu")), "skipped: sacreBLEU is"
+                + " not installed (python3-sacrebleu, or BACKPROP_SACREBLEU_PYTHONPATH naming a folder with sacrebleu/)");
+        java.util.Random rnd = new java.util.Random(3);
+        List<String> hyps = new ArrayList<>();
+        List<String> refs = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            String ref = randomSentence(rnd);
+            refs.add(ref);
+            hyps.add(rnd.nextInt(10) == 0 ? "" : rnd.nextBoolean() ? mutate(ref, rnd) : randomSentence(rnd));
+        }
+        Path in = dir.resolve("in.json");
+        Files.writeString(in, dev.backprop.io.Json.write(java.util.Map.of("hyps", hyps, "refs", refs)),
+                StandardCharsets.UTF_8);
+        String script = String.join("\n",
+                "import json, sys",
+                "from sacrebleu.metrics import BLEU",
+                "from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a",
+                "d = json.load(open(sys.argv[1], encoding='utf-8'))",
+                "tok = Tokenizer13a()",
+                "out = {'tokens': [tok(s) for s in d['hyps'] + d['refs']], 'scores': []}",
+                "for kw in [{}, {'smooth_method': 'none'}, {'lowercase': True}, {'tokenize': 'none'},",
+                "           {'smooth_method': 'floor', 'smooth_value': 0.05, 'effective_order': True},",
+                "           {'smooth_method': 'add-k', 'max_ngram_order': 3}]:",
+                "    for n in [300, 7, 2]:",
+                "        s = BLEU(**kw).corpus_score(d['hyps'][:n], [d['refs'][:n]])",
+                "        out['scores'].append([s.score, s.bp, s.sys_len, s.ref_len] + list(s.counts) + list(s.totals))",
+                "print(json.dumps(out))");
+        ProcessBuilder pb = new ProcessBuilder("python3", "-c", script, in.toString()).redirectErrorStream(true);
+        pb.environment().put("PYTHONPATH", pythonPath);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        java.util.Map<String, Object> result = dev.backprop.io.Json.parseObject(out.strip().lines()
+                .reduce((a, b) -> b).orElseThrow());
+        List<?> tokens = (List<?>) result.get("tokens");
+        List<String> all = new ArrayList<>(hyps);
+        all.addAll(refs);
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals(tokens.get(i), Bleu.tokenize13a(all.get(i)), "13a of \"" + all.get(i) + "\"");
+        }
+        List<Options> options = List.of(Options.DEFAULT, Options.DEFAULT.withSmoothing(Smoothing.NONE),
+                Options.DEFAULT.withLowercase(true), Options.DEFAULT.withTokenization(Tokenization.NONE),
+                Options.DEFAULT.withSmoothing(Smoothing.FLOOR, 0.05).withEffectiveOrder(true),
+                Options.DEFAULT.withSmoothing(Smoothing.ADD_K).withMaxNgramOrder(3));
+        List<?> scores = (List<?>) result.get("scores");
+        int k = 0;
+        for (Options o : options) {
+            for (int n : new int[] {300, 7, 2}) {
+                List<?> expected = (List<?>) scores.get(k++);
+                Score s = Bleu.corpusScore(hyps.subList(0, n), refs.subList(0, n), o);
+                String where = o + ", " + n + " sentences: sacreBLEU " + expected + ", here " + s;
+                assertEquals(((Number) expected.get(0)).doubleValue(), s.score(), 1e-9, where);
+                assertEquals(((Number) expected.get(1)).doubleValue(), s.bp(), 1e-12, where);
+                assertEquals(((Number) expected.get(2)).longValue(), s.sysLen(), where);
+                assertEquals(((Number) expected.get(3)).longValue(), s.refLen(), where);
+                int order = o.maxNgramOrder();
+                for (int m = 0; m < order; m++) {
+                    // add-k reports its smoothed counts; compare the raw ones
+                    double addK = o.smoothing() == Smoothing.ADD_K && m > 0 ? 1 : 0;
+                    assertEquals(((Number) expected.get(4 + m)).doubleValue() - addK, s.counts()[m], 1e-12, where);
+                    assertEquals(((Number) expected.get(4 + order + m)).doubleValue() - addK, s.totals()[m], 1e-12,
+                            where);
+                }
+            }
+        }
+    }
+
+    private static final String[] PIECES = {"the", "The", "cat", "sat", "on", "mat", "it's", "don't", "U.S.", "3.5",
+        "1,000", "2019-2020", "well-known", "&quot;", "&amp;", "&lt;b&gt;", "\"", "(", ")", "[x]", "{y}", "a/b",
+        "e-mail", "50%", "$5", "#1", "@home", "x_y", "~", "|", "^", "`", "caf\u00e9", "STRASSE", "\u00c4rger",
+        "\u4e2d\u6587", "\ud83d\ude00", "<skipped>", "end.", "end,", ".", ",", "...", "-", "--", "?!", ";", ":", "=",
+        "+", "*"};
+    private static final String[] SPACES = {" ", " ", " ", "  ", "\t", "\u00a0", "\u3000", "\u2009", "", "\n", "-\n"};
+
+    private static String randomSentence(java.util.Random rnd) {
+        StringBuilder sb = new StringBuilder();
+        int n = 1 + rnd.nextInt(14);
+        for (int i = 0; i < n; i++) {
+            sb.append(PIECES[rnd.nextInt(PIECES.length)]).append(SPACES[rnd.nextInt(SPACES.length)]);
+        }
+        return sb.toString();
+    }
+
+    /** The sentence with a few pieces dropped or replaced, so that n-grams partly match. */
+    private static String mutate(String s, java.util.Random rnd) {
+        String[] words = s.split(" ");
+        StringBuilder sb = new StringBuilder();
+        for (String w : words) {
+            int r = rnd.nextInt(8);
+            if (r == 0) {
+                continue;
+            }
+            sb.append(r == 1 ? PIECES[rnd.nextInt(PIECES.length)] : w).append(' ');
+        }
+        return sb.toString();
     }
 }

@@ -65,6 +65,10 @@ class CharTokenizerTest {
         CharTokenizer withEmoji = CharTokenizer.fromText("abc\uD83D\uDE00");
         e = assertThrows(IllegalArgumentException.class, () -> withEmoji.encode("a\uD83D\uDE00cz"));
         assertTrue(e.getMessage().contains("'z' (U+007A) at position 3 (UTF-16 index 4)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> tok.encode("a\uDE00"));
+        assertTrue(e.getMessage().contains("character an unpaired surrogate (U+DE00) at position 1"), e.getMessage());
+        assertArrayEquals(new int[] {0, 6}, CharTokenizer.fromText("abc", SpecialTokens.DEFAULT).encode("a\uDE00"),
+                "an unpaired surrogate is an unknown character");
     }
 
     @Test
