@@ -83,6 +83,8 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
             Workload wb = b.get();
             warmUp(wa.step(), 0);
             warmUp(wb.step(), 0);
+            long watched0 = wb.watchNanos() == null ? 0 : wb.watchNanos().getAsLong();
+            double bMs = 0;
             List<double[]> ta = new ArrayList<>();
             List<double[]> tb = new ArrayList<>();
             double[] ratios = new double[rounds];
@@ -99,8 +101,11 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
                 ta.add(xa);
                 tb.add(xb);
                 ratios[r] = mean(xb) / mean(xa);
+                bMs += mean(xb) * steps;
             }
-            return new Paired(wa.id(), threads, Timing.of(ta), Timing.of(tb), Timing.median(ratios));
+            double watchedMs = wb.watchNanos() == null ? Double.NaN : (wb.watchNanos().getAsLong() - watched0) / 1e6;
+            return new Paired(wa.id(), threads, Timing.of(ta), Timing.of(tb), Timing.median(ratios),
+                    watchedMs / (bMs - watchedMs));
         } finally {
             Kernels.setThreads(before);
         }
@@ -110,8 +115,11 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
      * The result of {@link #compare}.
      *
      * @param ratio median over rounds of b's block mean over a's
+     * @param selfTimed time b spent in its own extra code (its {@link Workload#watchNanos()}) over the
+     *     rest of its step time, NaN when it does not count it: the overhead measured from the
+     *     inside, insensitive to other processes slowing both variants unequally
      */
-    public record Paired(String id, int threads, Timing a, Timing b, double ratio) {}
+    public record Paired(String id, int threads, Timing a, Timing b, double ratio, double selfTimed) {}
 
     private static double mean(double[] v) {
         double s = 0;

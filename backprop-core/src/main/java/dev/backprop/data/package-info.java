@@ -14,6 +14,12 @@
  *       {@link dev.backprop.data.Csv} with {@link dev.backprop.data.Standardizer},
  *       {@link dev.backprop.data.TextCorpus} with {@link dev.backprop.data.CharVocab} and
  *       {@link dev.backprop.data.WindowSampler} for character language models.
+ *   <li>Text files for sequence models: {@link dev.backprop.data.SentencePairs} (tab-separated
+ *       translation pairs, bad lines skipped and counted), {@link dev.backprop.data.LabeledTexts}
+ *       (text classification CSV, labels numbered from the training file),
+ *       {@link dev.backprop.data.TextFiles} (UTF-8 with the line and byte offset of invalid bytes,
+ *       or replaced and counted) and {@link dev.backprop.data.HoldOut} (a reproducible split by a
+ *       hash of a key). The tokenizers are in {@link dev.backprop.text}.
  *   <li>{@link dev.backprop.data.Synthetic}: a generated 10-class image data set, the default of
  *       {@code ./backprop train}.
  * </ul>
