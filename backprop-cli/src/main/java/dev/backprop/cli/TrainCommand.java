@@ -39,6 +39,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     RecipeOptions options;
 
+    @Mixin
+    TranslateOptions translateOptions;
+
     @Option(names = "--regression", description = "tabular: a numeric target (MSE) instead of classes")
     boolean regression;
 
@@ -78,6 +81,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (TranslateRecipe.NAME.equals(options.recipeName)) {
+            Path data = Path.of("synthetic".equals(options.data) ? TranslateOptions.DEFAULT_DATA : options.data);
+            return TranslateRecipe.train(data, translateOptions, epochs, maxSteps, lr, options.seed, options.threads,
+                    out);
+        }
         long wallStart = System.nanoTime();
         Recipes.Recipe recipe = options.recipe();
         int nEpochs = epochs != null ? epochs : recipe.defaultEpochs();
