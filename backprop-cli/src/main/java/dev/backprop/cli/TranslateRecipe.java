@@ -1,6 +1,7 @@
 package dev.backprop.cli;
 
 import dev.backprop.autograd.GradMode;
+import dev.backprop.data.DataException;
 import dev.backprop.data.HoldOut;
 import dev.backprop.data.SentencePairs;
 import dev.backprop.data.SentencePairs.Pair;
@@ -211,7 +212,12 @@ final class TranslateRecipe {
             throw new IllegalArgumentException("translate: no data file " + data.toAbsolutePath()
                     + "; expected a TSV of sentence pairs (source TAB target), pass --data FILE");
         }
-        SentencePairs read = SentencePairs.read(data); // invalid UTF-8: an error naming line and byte
+        SentencePairs read;
+        try {
+            read = SentencePairs.read(data); // invalid UTF-8: an error naming line and byte
+        } catch (DataException e) {
+            throw new IllegalArgumentException(e.getMessage(), e); // one line and exit code 2, not a stack trace
+        }
         if (read.skipped() > 0) {
             System.out.println("warning: " + read.warning());
         }
