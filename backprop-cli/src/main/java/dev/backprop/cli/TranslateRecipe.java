@@ -307,6 +307,7 @@ final class TranslateRecipe {
 
         Random rng = new Random(seed);
         List<List<Example>> valBatches = buckets(valEx, o.maxTokens, new Random(0));
+        List<Example> valForBleu = valEx.subList(0, Math.min(200, valEx.size())); // BLEU vs minutes, cheaply
         List<Map<String, Object>> curve = new ArrayList<>();
         long trainStart = System.nanoTime();
         long deadline = o.minutes == null ? Long.MAX_VALUE : trainStart + (long) (o.minutes * 60e9);
@@ -374,11 +375,16 @@ final class TranslateRecipe {
             rec.put("step", step);
             rec.put("train_loss", epochLoss / Math.max(1, epochTokens));
             rec.put("val_loss", val);
+            List<String> bleuSources = valForBleu.stream().map(e -> trainPairs.get(e.index()).source()).toList();
+            List<String> bleuRefs = valForBleu.stream().map(e -> trainPairs.get(e.index()).target()).toList();
+            double valBleu = Bleu.corpusScore(translate(model, tok, bleuSources, 1, o.maxLen), bleuRefs).score();
+            rec.put("val_bleu_greedy", valBleu);
             rec.put("train_minutes", minutes);
             run.log(rec);
             curve.add(rec);
             System.out.println(String.format(Locale.ROOT, "epoch %d done: train loss %.3f, validation loss %.3f, "
-                    + "%.1f min", epoch + 1, epochLoss / Math.max(1, epochTokens), val, minutes));
+                    + "validation BLEU (greedy, %d pairs) %.2f, %.1f min", epoch + 1, epochLoss / Math.max(1, epochTokens),
+                    val, valForBleu.size(), valBleu, minutes));
             run.saveModel(model); // a usable model after every epoch
         }
         double trainMinutes = (System.nanoTime() - trainStart) / 60e9;
