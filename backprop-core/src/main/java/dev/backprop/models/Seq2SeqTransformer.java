@@ -109,6 +109,10 @@ public class Seq2SeqTransformer extends Module {
     private final Dropout embedDropout;
     private final Tensor positions; // (maxLength, d) sinusoidal, non-persistent
 
+    /**
+     * A model initialised from the default generator: the token table N(0, d^-½), the layers with
+     * PyTorch's defaults.
+     */
     public Seq2SeqTransformer(Config config) {
         this.config = Objects.requireNonNull(config, "config");
         int d = config.dModel();
@@ -147,6 +151,7 @@ public class Seq2SeqTransformer extends Module {
         return Tensor.of(pe, length, d);
     }
 
+    /** The sizes and special ids this model was built with. */
     public Config config() {
         return config;
     }

@@ -6,6 +6,9 @@
  *   <li>{@link dev.backprop.models.GPT}: the W3 character-level GPT (pre-LayerNorm blocks,
  *       {@link dev.backprop.models.GPT.Block}), GPT-2 initialisation, head tied to the token embedding.
  *   <li>{@link dev.backprop.models.CharLSTM}: the W4 character-level LSTM.
+ *   <li>{@link dev.backprop.models.Seq2SeqTransformer}: an encoder–decoder Transformer for
+ *       translation (joint tied embedding, pre-LayerNorm), with cached greedy and beam-search
+ *       decoding; trained by {@code backprop train translate} (docs/translation.md).
  *   <li>{@link dev.backprop.models.Workloads}: W1–W4 models and optimizers as in the reference,
  *       and the per-position sequence loss.
  * </ul>
