@@ -54,7 +54,8 @@ import java.util.stream.IntStream;
  *   <li>the tokenizer is learned on the rest only, lower-cased when {@link Options#lowercase()};
  *   <li>texts longer than {@link Options#maxLength()} tokens keep their first tokens (counted in
  *       {@link #truncated()});
- *   <li>the model trains for at most {@link Options#epochs()} epochs with a one-cycle schedule;
+ *   <li>the model trains for at most {@link Options#epochs()} epochs with a one-cycle schedule, in
+ *       batches of texts of similar lengths ({@link TokenDataset#bucketed});
  *       validation accuracy is measured after each, training stops after
  *       {@link Options#patience()} epochs without improvement and the best epoch's weights are put
  *       back. Without validation it trains every epoch.
@@ -75,6 +76,8 @@ public final class TextClassification {
     public static final String TOKENIZER_FILE = "tokenizer.json";
     /** The weights file. */
     public static final String WEIGHTS_FILE = "model.safetensors";
+    /** Batches whose texts are sorted by length together (see {@link TokenDataset#bucketed}). */
+    private static final int BUCKET_POOL_BATCHES = 50;
 
     /**
      * Hyperparameters.
@@ -285,8 +288,9 @@ public final class TextClassification {
                 data.numClasses(), options.embeddingDim(), options.kernelWidths(), options.filters(),
                 options.embeddingDropout(), options.dropout()));
         AdamW optimizer = new AdamW(model.parameters(), options.lr(), 0.9, 0.999, 1e-8, options.weightDecay());
-        DataLoader train = DataLoader.builder(trainSet).batchSize(options.batchSize()).shuffle(true)
-                .seed(options.seed()).build();
+        // batches of similar lengths: a random batch is as long as its longest text, about twice the mean
+        DataLoader train = DataLoader.builder(trainSet).batchSize(options.batchSize()).seed(options.seed())
+                .order(trainSet.bucketed(BUCKET_POOL_BATCHES)).build();
         LRScheduler schedule = LRScheduler.oneCycle(optimizer, options.lr(), train.numBatches() * options.epochs(),
                 0.1, 25, 1e3);
         F.ClassLossOptions lossOptions = F.ClassLossOptions.defaults().withLabelSmoothing(options.labelSmoothing());

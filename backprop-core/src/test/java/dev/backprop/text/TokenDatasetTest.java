@@ -2,10 +2,12 @@ package dev.backprop.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.backprop.data.Batch;
+import dev.backprop.data.DataLoader;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +32,32 @@ class TokenDatasetTest {
         assertEquals(1, d.truncated());
         assertArrayEquals(new int[] {1, 2, 3}, d.sequence(0));
         assertArrayEquals(new int[] {2, 3}, d.all().inputs().shape());
+    }
+
+    @Test
+    void bucketedBatchesHoldTextsOfSimilarLengths() {
+        java.util.Random r = new java.util.Random(3);
+        List<int[]> seqs = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            seqs.add(new int[1 + r.nextInt(40)]);
+        }
+        TokenDataset d = TokenDataset.of(seqs, new int[100], 0, 64);
+        DataLoader loader = DataLoader.builder(d).batchSize(8).seed(5).order(d.bucketed(100)).prefetch(0).build();
+        int[] order = loader.order(0);
+        assertArrayEquals(java.util.stream.IntStream.range(0, 100).toArray(),
+                java.util.Arrays.stream(order).sorted().toArray(), "a permutation");
+        assertArrayEquals(order, loader.order(0), "the same for an epoch");
+        assertFalse(java.util.Arrays.equals(order, loader.order(1)), "new every epoch");
+        int padded = 0;
+        int shuffled = 0;
+        DataLoader plain = DataLoader.builder(d).batchSize(8).seed(5).shuffle(true).prefetch(0).build();
+        for (int b = 0; b < loader.numBatches(); b++) {
+            padded += loader.batch(0, b).inputs().numel();
+            shuffled += plain.batch(0, b).inputs().numel();
+        }
+        assertTrue(padded < 0.7 * shuffled, padded + " padded positions, " + shuffled + " shuffled");
+        Batch last = loader.batch(0, loader.numBatches() - 1);
+        assertEquals(4, last.size(), "the smaller batch stays last");
     }
 
     @Test
