@@ -285,13 +285,18 @@ final class IntentRecipe {
      * place ({@code <project>/backprop-cli/target/backprop.jar}).
      */
     static Path defaultDataDir() {
-        Set<Path> tried = new LinkedHashSet<>();
         List<Path> roots = new ArrayList<>();
         roots.add(Path.of("").toAbsolutePath());
         Path jarRoot = projectRootOfJar();
         if (jarRoot != null) {
             roots.add(jarRoot);
         }
+        return defaultDataDir(roots);
+    }
+
+    /** The first {@code <root>/../shared/data} holding Banking77, else an error naming where it looked. */
+    static Path defaultDataDir(List<Path> roots) {
+        Set<Path> tried = new LinkedHashSet<>();
         for (Path root : roots) {
             if (root.getParent() == null) {
                 continue;

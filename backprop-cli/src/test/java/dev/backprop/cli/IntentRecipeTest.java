@@ -133,6 +133,15 @@ class IntentRecipeTest {
         assertTrue(column.err().contains("found no label column in the header [text, topic]")
                 && column.err().contains("--target"), column.err());
 
+        Path project = Files.createDirectories(dir.resolve("work").resolve("project"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> IntentRecipe.defaultDataDir(List.of(project)));
+        assertTrue(e.getMessage().contains("banking77-train.csv is not in " + dir.resolve("work/shared/data"))
+                && e.getMessage().contains("--data TRAIN.csv --test TEST.csv"), e.getMessage());
+        Path shared = Files.createDirectories(dir.resolve("work").resolve("shared").resolve("data"));
+        Files.writeString(shared.resolve("banking77-train.csv"), "text,category\n");
+        assertEquals(shared, IntentRecipe.defaultDataDir(List.of(project)));
+
         CliRun resume = CliRun.of("train", "intent", "--resume", "x.safetensors", "--out", runs.toString());
         assertEquals(2, resume.exit());
         assertTrue(resume.err().contains("does not support --resume"), resume.err());

@@ -21,7 +21,7 @@ class IntentExampleTest {
 
     @Test
     void docsIntentExampleRunsAsWritten() throws Exception {
-        Path trainCsv = IntentCsv.write(dir.resolve("train.csv"), 40, 1);
+        Path trainCsv = IntentCsv.write(dir.resolve("train.csv"), 25, 1);
         Path testCsv = IntentCsv.write(dir.resolve("test.csv"), 10, 2);
         Path modelDir = dir.resolve("intent-model");
 
