@@ -455,7 +455,12 @@ public final class TextClassification {
         }
         try {
             Map<String, Object> json = Json.parseObject(Files.readString(configFile));
-            TextClassifier.Config config = TextClassifier.Config.fromMap((Map<String, Object>) json.get("config"));
+            TextClassifier.Config config;
+            try {
+                config = TextClassifier.Config.fromMap((Map<String, Object>) json.get("config"));
+            } catch (IllegalArgumentException e) {
+                throw new DataException(configFile.toString(), e.getMessage());
+            }
             List<String> classes = new ArrayList<>();
             for (Object o : (List<Object>) json.get("classes")) {
                 classes.add((String) o);
@@ -476,11 +481,9 @@ public final class TextClassification {
                     ((Number) json.get("max_length")).intValue(), null, null, 0, 0, 0);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the text classifier in " + dir + ": " + e.getMessage(), e);
-        } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
-            if (e instanceof DataException d) {
-                throw d;
-            }
-            throw new DataException(configFile.toString(), "malformed: " + e.getMessage());
+        } catch (ClassCastException | NullPointerException e) {
+            throw new DataException(configFile.toString(), "malformed (a missing or mistyped field: "
+                    + e.getMessage() + "); expected the file TextClassification.save writes");
         }
     }
 
