@@ -78,6 +78,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (IntentRecipe.NAME.equals(options.recipeName)) {
+            return IntentRecipe.train(this);
+        }
         long wallStart = System.nanoTime();
         Recipes.Recipe recipe = options.recipe();
         int nEpochs = epochs != null ? epochs : recipe.defaultEpochs();

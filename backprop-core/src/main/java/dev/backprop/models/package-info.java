@@ -6,6 +6,9 @@
  *   <li>{@link dev.backprop.models.GPT}: the W3 character-level GPT (pre-LayerNorm blocks,
  *       {@link dev.backprop.models.GPT.Block}), GPT-2 initialisation, head tied to the token embedding.
  *   <li>{@link dev.backprop.models.CharLSTM}: the W4 character-level LSTM.
+ *   <li>{@link dev.backprop.models.TextClassifier}: token ids to class logits, convolutions over
+ *       subword embeddings with masked pooling (padding never reaches the logits); trained by
+ *       {@link dev.backprop.train.TextClassification} (the {@code intent} recipe).
  *   <li>{@link dev.backprop.models.Workloads}: W1–W4 models and optimizers as in the reference,
  *       and the per-position sequence loss.
  * </ul>
