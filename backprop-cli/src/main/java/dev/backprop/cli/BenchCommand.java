@@ -219,7 +219,7 @@ final class BenchCommand implements Callable<Integer> {
             if (rows.stream().anyMatch(r -> r.monitored() != null)) {
                 out.println();
                 out.println("| workload | threads | bare step ms (mean) | with diagnostics ms (mean) | overhead (paired) "
-                        + "| overhead (self-timed) |");
+                        + "| overhead (self-timed CPU) |");
                 out.println("|---|---|---|---|---|---|");
                 for (Row row : rows) {
                     WorkloadRunner.Paired p = row.monitored();
@@ -231,7 +231,8 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 out.println("(diagnostics: monitor every 10 steps + doctor + per-step loss and gradient norm; "
                         + "paired: both variants in one process, blocks alternated, median over blocks of the ratio of means; "
-                        + "self-timed: time inside the diagnostics' code over the rest of the step, except the ReLU hooks)");
+                        + "self-timed CPU: CPU time of the calling thread inside the diagnostics' code over the rest of its CPU "
+                        + "time in those steps (ReLU hooks excepted; on 2+ threads an upper bound))");
             }
         }
         if (!gemmRows.isEmpty()) {

@@ -29,6 +29,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (IntentRecipe.isIntentRun(RunRef.dir(run, runs))) {
+            return IntentRecipe.eval(RunRef.dir(run, runs), data);
+        }
         RunRef ref = RunRef.open(run, runs, data);
         boolean classification = ref.data().numClasses() > 0;
         Trainer.Builder b = Trainer.builder(ref.model(), new SGD(ref.model().parameters(), 0),

@@ -35,7 +35,8 @@ public final class Main implements Runnable {
      */
     private static int reportError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
         if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
+                || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException
+                || e instanceof dev.backprop.data.DataException) {
             cmd.getErr().println("backprop " + cmd.getCommandName() + ": " + e.getMessage());
             return 2;
         }

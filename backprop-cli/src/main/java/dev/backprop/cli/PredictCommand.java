@@ -4,6 +4,7 @@ import dev.backprop.autograd.GradMode;
 import dev.backprop.data.Batch;
 import dev.backprop.tensor.Tensor;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Parameters;
 /** {@code backprop predict RUN}: a forward pass only, on test examples, printing the predictions. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Runs the model of a run forward (no gradients) on the first examples of its test data and "
-                + "prints the predicted class with its probability next to the true class.")
+                + "prints the predicted class with its probability next to the true class; for an intent run, "
+                + "the --top likeliest intents of each --text.")
 final class PredictCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN", description = "run id or run folder")
     String run;
@@ -24,11 +26,26 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", defaultValue = "10", description = "examples (default: ${DEFAULT-VALUE})")
     int limit;
 
+    @Option(names = "--text", paramLabel = "TEXT",
+            description = "intent runs: a text to classify (repeatable); prints the --top likeliest intents")
+    List<String> texts;
+
+    @Option(names = "--top", paramLabel = "K", defaultValue = "3",
+            description = "intent runs: how many intents to show per text (default: ${DEFAULT-VALUE})")
+    int top;
+
     @Option(names = "--runs", paramLabel = "DIR", defaultValue = "runs", description = "runs folder (default: ${DEFAULT-VALUE})")
     Path runs;
 
     @Override
     public Integer call() throws Exception {
+        if (IntentRecipe.isIntentRun(RunRef.dir(run, runs))) {
+            return IntentRecipe.predict(RunRef.dir(run, runs), texts, top);
+        }
+        if (texts != null && !texts.isEmpty()) {
+            throw new IllegalArgumentException("--text is for runs of text recipes (intent); run " + run
+                    + " predicts on its test data");
+        }
         RunRef ref = RunRef.open(run, runs, data);
         int n = Math.min(limit, ref.data().test().size());
         Batch b = ref.data().test().range(0, n);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Parameters;
 final class RecipeOptions {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "RECIPE", defaultValue = "cnn",
-            description = "mlp | cnn | cnn-bn | tabular (default: ${DEFAULT-VALUE})")
+            description = "mlp | cnn | cnn-bn | tabular | intent (default: ${DEFAULT-VALUE})")
     String recipeName;
 
     @Option(names = "--data", paramLabel = "DATA", defaultValue = "synthetic",

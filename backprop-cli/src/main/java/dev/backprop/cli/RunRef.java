@@ -13,7 +13,7 @@ record RunRef(Path dir, Map<String, Object> manifest, Recipes.Recipe recipe, Run
 
     @SuppressWarnings("unchecked")
     static RunRef open(String idOrPath, Path runsRoot, String dataOverride) throws IOException {
-        Path dir = Files.isDirectory(Path.of(idOrPath)) ? Path.of(idOrPath) : runsRoot.resolve(idOrPath);
+        Path dir = dir(idOrPath, runsRoot);
         Path manifestFile = dir.resolve("manifest.json");
         if (!Files.isRegularFile(manifestFile)) {
             throw new IllegalArgumentException("no run '" + idOrPath + "': expected a run folder or a run id under "
@@ -39,6 +39,11 @@ record RunRef(Path dir, Map<String, Object> manifest, Recipes.Recipe recipe, Run
         model.load(weights);
         model.eval();
         return new RunRef(dir, manifest, recipe, rd, model);
+    }
+
+    /** The folder of a run: {@code idOrPath} if it is a folder, else {@code runsRoot/idOrPath}. */
+    static Path dir(String idOrPath, Path runsRoot) {
+        return Files.isDirectory(Path.of(idOrPath)) ? Path.of(idOrPath) : runsRoot.resolve(idOrPath);
     }
 
     @SuppressWarnings("unchecked")

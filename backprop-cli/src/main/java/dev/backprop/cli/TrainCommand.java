@@ -86,6 +86,9 @@ final class TrainCommand implements Callable<Integer> {
             return TranslateRecipe.train(data, translateOptions, epochs, maxSteps, lr, options.seed, options.threads,
                     out);
         }
+        if (IntentRecipe.NAME.equals(options.recipeName)) {
+            return IntentRecipe.train(this);
+        }
         long wallStart = System.nanoTime();
         Recipes.Recipe recipe = options.recipe();
         int nEpochs = epochs != null ? epochs : recipe.defaultEpochs();

@@ -51,7 +51,7 @@ class BenchCommandTest {
         CliRun r = run("bench", "W1", "--threads", "1", "--monitor", "--warmup", "12", "--warmup-seconds", "0",
                 "--steps", "10", "--blocks", "1", "--json", json.toString());
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("| workload | threads | bare step ms (mean) | with diagnostics ms (mean) | overhead (paired) | overhead (self-timed) |"), r.out());
+        assertTrue(r.out().contains("| workload | threads | bare step ms (mean) | with diagnostics ms (mean) | overhead (paired) | overhead (self-timed CPU) |"), r.out());
         Map<String, Object> w1 = (Map<String, Object>) ((List<Object>) Json.parseObject(Files.readString(json))
                 .get("workloads")).get(0);
         assertTrue(((Number) w1.get("monitored_step_mean_ms")).doubleValue() > 0, w1.toString());

@@ -95,7 +95,10 @@ public final class ReferenceWorkloads {
         return new Batches(xs, ys);
     }
 
-    /** The monitor and doctor of a watched workload, and its step count. */
+    private static final java.lang.management.ThreadMXBean CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** The monitor and doctor of a watched workload, its step count and the CPU time spent in them. */
     private static final class Watch {
         final Monitor.Options options;
         Monitor monitor;
@@ -132,29 +135,30 @@ public final class ReferenceWorkloads {
             step = () -> {
                 int i = next[0]++ % data.inputs().length;
                 long s = ++watch.step;
-                long t0 = System.nanoTime();
+                long t0 = CPU.getCurrentThreadCpuTime();
                 watch.monitor.arm(s);
-                long t1 = System.nanoTime();
+                long t1 = CPU.getCurrentThreadCpuTime();
                 optimizer.zeroGrad();
                 Tensor l = loss.apply(model.forward(data.inputs()[i]), data.targets()[i]);
-                long t2 = System.nanoTime();
+                long t2 = CPU.getCurrentThreadCpuTime();
                 double lv = l.item();
-                long t3 = System.nanoTime();
+                long t3 = CPU.getCurrentThreadCpuTime();
                 l.backward();
-                long t4 = System.nanoTime();
+                long t4 = CPU.getCurrentThreadCpuTime();
                 double norm = clip ? Clip.gradNorm(params, 1.0) : Clip.totalNorm(params);
-                long t4b = System.nanoTime();
+                long t4b = CPU.getCurrentThreadCpuTime();
                 watch.monitor.beforeOptimizerStep(norm);
-                long t5 = System.nanoTime();
+                long t5 = CPU.getCurrentThreadCpuTime();
                 optimizer.step();
-                long t6 = System.nanoTime();
+                long t6 = CPU.getCurrentThreadCpuTime();
                 StepStats stats = watch.monitor.afterOptimizerStep(s, lv);
                 watch.doctor.observeLoss(s, lv);
                 if (stats != null) {
                     watch.doctor.observe(stats);
                 }
-                long t7 = System.nanoTime();
-                // the ReLU hooks run inside forward and are not counted; clipping is the bare loop's own work
+                long t7 = CPU.getCurrentThreadCpuTime();
+                // CPU time of this thread (immune to other processes); the ReLU hooks run inside forward and
+                // are not counted; clipping is the bare loop's own work
                 watch.nanos += (t1 - t0) + (t3 - t2) + (clip ? 0 : t4b - t4) + (t5 - t4b) + (t7 - t6);
             };
         }

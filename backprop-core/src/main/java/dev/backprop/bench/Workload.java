@@ -13,8 +13,9 @@ import java.util.function.LongSupplier;
  * @param parameters number of trainable parameter elements
  * @param step one training step
  * @param forward one forward pass and loss without gradient tracking
- * @param watchNanos for a workload watched by the diagnostics, the nanoseconds spent so far in the
- *     diagnostics' own code (monitor, doctor, loss read-out, gradient norm); null otherwise
+ * @param watchNanos for a workload watched by the diagnostics, the CPU time (of the calling
+ *     thread, in nanoseconds) spent so far in the diagnostics' own code (monitor, doctor, loss
+ *     read-out, gradient norm); null otherwise
  */
 public record Workload(String id, String description, int batch, long parameters, Runnable step, Runnable forward,
                        LongSupplier watchNanos) {

@@ -84,7 +84,8 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
             warmUp(wa.step(), 0);
             warmUp(wb.step(), 0);
             long watched0 = wb.watchNanos() == null ? 0 : wb.watchNanos().getAsLong();
-            double bMs = 0;
+            long bCpu = 0;
+            java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
             List<double[]> ta = new ArrayList<>();
             List<double[]> tb = new ArrayList<>();
             double[] ratios = new double[rounds];
@@ -93,19 +94,20 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
                 double[] xb = new double[steps];
                 if (r % 2 == 0) {
                     block(wa, xa);
-                    block(wb, xb);
-                } else {
-                    block(wb, xb);
+                }
+                long c0 = cpu.getCurrentThreadCpuTime();
+                block(wb, xb);
+                bCpu += cpu.getCurrentThreadCpuTime() - c0;
+                if (r % 2 == 1) {
                     block(wa, xa);
                 }
                 ta.add(xa);
                 tb.add(xb);
                 ratios[r] = mean(xb) / mean(xa);
-                bMs += mean(xb) * steps;
             }
-            double watchedMs = wb.watchNanos() == null ? Double.NaN : (wb.watchNanos().getAsLong() - watched0) / 1e6;
+            double watched = wb.watchNanos() == null ? Double.NaN : wb.watchNanos().getAsLong() - watched0;
             return new Paired(wa.id(), threads, Timing.of(ta), Timing.of(tb), Timing.median(ratios),
-                    watchedMs / (bMs - watchedMs));
+                    watched / (bCpu - watched));
         } finally {
             Kernels.setThreads(before);
         }
@@ -115,9 +117,11 @@ public record WorkloadRunner(int warmup, double warmupSeconds, int steps, int bl
      * The result of {@link #compare}.
      *
      * @param ratio median over rounds of b's block mean over a's
-     * @param selfTimed time b spent in its own extra code (its {@link Workload#watchNanos()}) over the
-     *     rest of its step time, NaN when it does not count it: the overhead measured from the
-     *     inside, insensitive to other processes slowing both variants unequally
+     * @param selfTimed CPU time of the calling thread b spent in its own extra code (its
+     *     {@link Workload#watchNanos()}) over the rest of the calling thread's CPU time in b's steps,
+     *     NaN when it does not count it: the overhead measured from the inside, insensitive to other
+     *     processes; exact on 1 thread, an upper bound on more (the workers' CPU time is not in the
+     *     denominator)
      */
     public record Paired(String id, int threads, Timing a, Timing b, double ratio, double selfTimed) {}
 

@@ -67,6 +67,7 @@ public final class DataLoader implements Iterable<Batch> {
     private final boolean dropLast;
     private final int prefetch;
     private final BatchTransform transform; // null: none
+    private final Order order; // null: shuffle or identity
     private final int size; // dataset.size(), fixed at construction
     private final int numBatches;
 
@@ -78,6 +79,23 @@ public final class DataLoader implements Iterable<Batch> {
 
     private int cachedEpoch = -1; // the order of the last epoch asked for, for batch(e, i)
     private int[] cachedOrder;
+
+    /**
+     * The order of an epoch when it is not a plain shuffle, such as batches of texts of similar
+     * lengths ({@code TokenDataset.bucketed}): set with {@link Builder#order}, it replaces
+     * {@link Builder#shuffle}.
+     */
+    @FunctionalInterface
+    public interface Order {
+        /**
+         * The order of one epoch: a permutation of {@code 0 .. size - 1}, whose consecutive runs of
+         * {@code batchSize} indices become the batches. It must be a pure function of its
+         * arguments (draw randomness only from {@code gen}), so that resumed runs see the same batches.
+         *
+         * @param gen seeded from the loader's seed and the epoch
+         */
+        int[] order(int size, int batchSize, int epoch, Generator gen);
+    }
 
     /** The position of a loader: the next batch it will hand out. */
     public record Position(int epoch, int batch) {
@@ -98,6 +116,7 @@ public final class DataLoader implements Iterable<Batch> {
         this.dropLast = b.dropLast;
         this.prefetch = b.prefetch;
         this.transform = b.transform;
+        this.order = b.order;
         this.size = dataset.size();
         this.numBatches = dropLast ? size / batchSize : (int) ((size + (long) batchSize - 1) / batchSize);
     }
@@ -124,6 +143,7 @@ public final class DataLoader implements Iterable<Batch> {
         private boolean dropLast;
         private int prefetch = 2;
         private BatchTransform transform;
+        private Order order;
 
         private Builder(Dataset dataset) {
             this.dataset = Objects.requireNonNull(dataset, "dataset");
@@ -168,6 +188,12 @@ public final class DataLoader implements Iterable<Batch> {
         /** A transform applied to every batch (augmentation); {@code null} for none. */
         public Builder transform(BatchTransform transform) {
             this.transform = transform;
+            return this;
+        }
+
+        /** A custom order of each epoch's examples (see {@link Order}); {@code null} for the shuffle or none. */
+        public Builder order(Order order) {
+            this.order = order;
             return this;
         }
 
@@ -258,6 +284,23 @@ public final class DataLoader implements Iterable<Batch> {
     }
 
     private int[] computeOrder(int epoch) {
+        if (order != null) {
+            int[] o = order.order(size, batchSize, epoch, new Generator(Seeds.derive(seed, Seeds.SHUFFLE, epoch)));
+            String problem = o.length != size ? o.length + " indices for " + size + " examples" : null;
+            boolean[] seen = new boolean[size];
+            for (int k = 0; problem == null && k < o.length; k++) {
+                if (o[k] < 0 || o[k] >= size || seen[o[k]]) {
+                    problem = "index " + o[k] + " at " + k + " is out of range or repeated";
+                } else {
+                    seen[o[k]] = true;
+                }
+            }
+            if (problem != null) {
+                throw new IllegalStateException("the loader's order of epoch " + epoch + " is not a permutation of"
+                        + " 0.." + (size - 1) + ": " + problem);
+            }
+            return o.clone();
+        }
         if (shuffle) {
             return Datasets.permutation(size, new Generator(Seeds.derive(seed, Seeds.SHUFFLE, epoch)));
         }

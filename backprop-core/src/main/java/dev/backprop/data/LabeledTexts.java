@@ -144,7 +144,7 @@ public final class LabeledTexts {
      * @throws DataException if the file is missing, empty or malformed (see the class comment)
      */
     public static LabeledTexts read(Path file, Options options) {
-        return read(file, options, null);
+        return read(file, options, (List<String>) null);
     }
 
     /**
@@ -155,10 +155,26 @@ public final class LabeledTexts {
      *     with {@link UnknownLabels#FAIL}
      */
     public static LabeledTexts readLike(Path file, LabeledTexts training, Options options) {
-        return read(file, options, Objects.requireNonNull(training, "training"));
+        return read(file, options, Objects.requireNonNull(training, "training").classes);
     }
 
-    private static LabeledTexts read(Path file, Options options, LabeledTexts like) {
+    /**
+     * Reads a test file with classes known without their training file, such as those saved with a
+     * trained model: class i is {@code classes.get(i)}; other labels fail or are skipped as
+     * {@link #readLike} does.
+     *
+     * @throws DataException as {@link #readLike}
+     * @throws IllegalArgumentException if there are no classes or a class appears twice
+     */
+    public static LabeledTexts readWithClasses(Path file, List<String> classes, Options options) {
+        Objects.requireNonNull(classes, "classes");
+        if (classes.isEmpty() || classes.stream().distinct().count() != classes.size()) {
+            throw new IllegalArgumentException("expected one or more distinct classes, got " + preview(classes));
+        }
+        return read(file, options, List.copyOf(classes));
+    }
+
+    private static LabeledTexts read(Path file, Options options, List<String> like) {
         String source = file.toString();
         TextFiles.Content content = TextFiles.read(file, options.invalidUtf8());
         Csv.RecordReader records = new Csv.RecordReader(new StringReader(content.text()), source);
@@ -174,8 +190,8 @@ public final class LabeledTexts {
             int labelAt = column(header, options.labelColumn(), source);
             Map<String, Integer> known = new HashMap<>();
             if (like != null) {
-                for (int i = 0; i < like.classes.size(); i++) {
-                    known.put(like.classes.get(i), i);
+                for (int i = 0; i < like.size(); i++) {
+                    known.put(like.get(i), i);
                 }
             }
             List<String> texts = new ArrayList<>();
@@ -202,8 +218,8 @@ public final class LabeledTexts {
                 } else if (like != null && !known.containsKey(label)) {
                     if (options.unknownLabels() == UnknownLabels.FAIL) {
                         throw new DataException(source, line, options.labelColumn(), "label \"" + label + "\" is not"
-                                + " one of the " + like.classes.size() + " classes of the training data ("
-                                + preview(like.classes) + "); fix the label, or read with UnknownLabels.SKIP to leave"
+                                + " one of the " + like.size() + " classes of the training data ("
+                                + preview(like) + "); fix the label, or read with UnknownLabels.SKIP to leave"
                                 + " such rows out", null);
                     }
                     reason = "unknown label \"" + label + "\"";
@@ -225,7 +241,7 @@ public final class LabeledTexts {
                 throw new DataException(source, "all " + rows + " rows were skipped (first: "
                         + firstSkipped.getFirst().reason() + " on line " + firstSkipped.getFirst().line() + ")");
             }
-            List<String> classes = like != null ? like.classes : sortedClasses(labelTexts);
+            List<String> classes = like != null ? like : sortedClasses(labelTexts);
             if (like == null) {
                 for (int i = 0; i < classes.size(); i++) {
                     known.put(classes.get(i), i);

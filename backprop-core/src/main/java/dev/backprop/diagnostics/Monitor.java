@@ -272,7 +272,7 @@ public final class Monitor {
                 v = p.toFloatArray();
                 off = 0;
             }
-            double d = sumOfSquaredDifferences(v, off, snap);
+            double d = Kernels.get().sumOfSquaredDifferences(v, off, snap, 0, snap.length);
             int numel = snap.length;
             boolean trainable = p.requiresGrad();
             double frac = hasGrad[i] && numel > 0 ? (double) nonFinite[i] / numel : 0;
@@ -314,31 +314,6 @@ public final class Monitor {
             records.removeFirst();
         }
         return stats;
-    }
-
-    /** Sum over k of (v[off + k] - w[k])^2, in double, four accumulators. */
-    static double sumOfSquaredDifferences(float[] v, int off, float[] w) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int n = w.length;
-        int k = 0;
-        for (; k + 3 < n; k += 4) {
-            double a = (double) v[off + k] - w[k];
-            double b = (double) v[off + k + 1] - w[k + 1];
-            double c = (double) v[off + k + 2] - w[k + 2];
-            double e = (double) v[off + k + 3] - w[k + 3];
-            s0 += a * a;
-            s1 += b * b;
-            s2 += c * c;
-            s3 += e * e;
-        }
-        for (; k < n; k++) {
-            double a = (double) v[off + k] - w[k];
-            s0 += a * a;
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** The kept records, oldest first. */

@@ -171,6 +171,12 @@ public interface Kernels {
      */
     double sumOfSquares(float[] x, int off, int n);
 
+    /**
+     * Σ (a[aOff + i] − b[bOff + i])² for i in [0, n), each difference and square in float, summed
+     * in double as {@link #sumOfSquares} (the size of an update: weights after minus before).
+     */
+    double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

@@ -41,6 +41,16 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            float d = a[aOff + i] - b[bOff + i];
+            s += d * d;
+        }
+        return s;
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         ScalarElementwise.unary(op, p, q, x, xOff, y, yOff, n);
     }

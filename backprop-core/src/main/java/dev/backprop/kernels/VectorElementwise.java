@@ -66,6 +66,28 @@ final class VectorElementwise {
         return total;
     }
 
+    static double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n) {
+        double total = 0;
+        int i = 0;
+        int bound = S.loopBound(n);
+        while (i < bound) {
+            int end = Math.min(bound, i + 1024);
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < end; i += L) {
+                FloatVector d = FloatVector.fromArray(S, a, aOff + i).sub(FloatVector.fromArray(S, b, bOff + i));
+                acc = d.fma(d, acc);
+            }
+            for (int lane = 0; lane < L; lane++) {
+                total += acc.lane(lane);
+            }
+        }
+        for (; i < n; i++) {
+            float d = a[aOff + i] - b[bOff + i];
+            total += d * d;
+        }
+        return total;
+    }
+
     /** Strides 0 or 1 only. */
     static void binary(BinaryOp op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] out, int oo,
                        int n) {

@@ -136,6 +136,11 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n) {
+        return VectorElementwise.sumOfSquaredDifferences(a, aOff, b, bOff, n);
+    }
+
+    @Override
     public void unary(UnaryOp op, float p, float q, float[] x, int xOff, float[] y, int yOff, int n) {
         KernelPool.forRange(n, ELEMENTWISE_PART, 64,
                 (from, to) -> VectorElementwise.unary(op, p, q, x, xOff + from, y, yOff + from, to - from));

@@ -9,6 +9,9 @@
  *   <li>{@link dev.backprop.models.Seq2SeqTransformer}: an encoder–decoder Transformer for
  *       translation (joint tied embedding, pre-LayerNorm), with cached greedy and beam-search
  *       decoding; trained by {@code backprop train translate} (docs/translation.md).
+ *   <li>{@link dev.backprop.models.TextClassifier}: token ids to class logits, convolutions over
+ *       subword embeddings with masked pooling (padding never reaches the logits); trained by
+ *       {@link dev.backprop.train.TextClassification} (the {@code intent} recipe).
  *   <li>{@link dev.backprop.models.Workloads}: W1–W4 models and optimizers as in the reference,
  *       and the per-position sequence loss.
  * </ul>

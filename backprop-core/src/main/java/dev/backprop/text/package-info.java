@@ -13,6 +13,9 @@
  *   <li>{@link dev.backprop.text.Padding} makes a {@link dev.backprop.text.TokenBatch} from id
  *       sequences: (B, T) int64 ids with bos/eos, truncation and padding, the attention mask and
  *       the lengths.
+ *   <li>{@link dev.backprop.text.TokenDataset}: labelled token sequences as a
+ *       {@link dev.backprop.data.Dataset} whose batches are padded to their own longest sequence,
+ *       with {@link dev.backprop.text.TokenDataset#bucketed} to batch similar lengths together.
  *   <li>{@link dev.backprop.text.Bleu}: corpus BLEU exactly as sacreBLEU computes it (13a
  *       tokenisation, exp smoothing), with its signature line.
  * </ul>

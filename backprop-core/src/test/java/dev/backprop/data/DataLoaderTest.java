@@ -141,6 +141,23 @@ class DataLoaderTest {
     }
 
     @Test
+    void aCustomOrderMakesTheBatchesAndMustBeAPermutation() {
+        DataLoader reversed = DataLoader.builder(indexed(5)).batchSize(2)
+                .order((size, batchSize, epoch, gen) -> new int[] {4, 3, 2, 1, 0}).build();
+        List<Snap> snaps = run(reversed, 1);
+        assertEquals(List.of(4L, 3L), snaps.get(0).targets());
+        assertEquals(List.of(0L), snaps.get(2).targets());
+        DataLoader repeated = DataLoader.builder(indexed(3)).batchSize(2)
+                .order((size, batchSize, epoch, gen) -> new int[] {0, 0, 1}).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> repeated.order(0));
+        assertTrue(e.getMessage().contains("not a permutation of 0..2: index 0 at 1 is out of range or repeated"),
+                e.getMessage());
+        DataLoader shortOrder = DataLoader.builder(indexed(3)).batchSize(2)
+                .order((size, batchSize, epoch, gen) -> new int[] {0, 1}).build();
+        assertThrows(IllegalStateException.class, () -> shortOrder.order(0));
+    }
+
+    @Test
     void withoutShuffleTheOrderIsTheDatasetOrder() {
         DataLoader loader = DataLoader.builder(indexed(10)).batchSize(4).build();
         List<Snap> snaps = run(loader, 2);

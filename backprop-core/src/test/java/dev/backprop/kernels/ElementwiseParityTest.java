@@ -181,6 +181,16 @@ class ElementwiseParityTest {
                 assertEquals(actual, VECTOR.sumOfSquares(x, 2, n)); // the same on every call
             }));
         }
+        for (int n : SIZES) {
+            tests.add(DynamicTest.dynamicTest("sum of squared differences n=" + n, () -> {
+                float[] a = randn(new Random(n + 11), n + 3);
+                float[] b = randn(new Random(n + 13), n + 1);
+                double expected = SCALAR.sumOfSquaredDifferences(a, 2, b, 1, n);
+                double actual = VECTOR.sumOfSquaredDifferences(a, 2, b, 1, n);
+                assertEquals(expected, actual, 1e-9 + 64 * 0x1p-24 * expected, "n=" + n);
+                assertEquals(0.0, VECTOR.sumOfSquaredDifferences(a, 2, a, 2, n));
+            }));
+        }
         tests.add(DynamicTest.dynamicTest("squares overflow in float (as torch's float32 norm), NaN stays NaN", () -> {
             float[] big = new float[40];
             big[3] = 3e20f;
