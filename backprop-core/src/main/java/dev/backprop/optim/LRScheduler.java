@@ -171,6 +171,32 @@ public abstract class LRScheduler {
         });
     }
 
+    /**
+     * nanoGPT's {@code get_lr}: a linear warm-up to the base rate, then a cosine decay to
+     * {@code minLr} at step {@code decaySteps}, and {@code minLr} after it:
+     * <pre>
+     *   t &lt; warmup:  base · (t + 1) / (warmup + 1)
+     *   otherwise:   minLr + ½ (1 + cos(π · min(1, (t − warmup) / (decaySteps − warmup)))) · (base − minLr)
+     * </pre>
+     * The same numbers as {@link #warmupCosine warmupCosine(o, warmup, decaySteps, 1 / (warmup + 1),
+     * minLr)} up to {@code decaySteps}; unlike it, this one holds {@code minLr} afterwards and allows
+     * {@code warmupSteps = 0}.
+     */
+    public static LRScheduler linearWarmupCosineDecay(Optimizer optimizer, int warmupSteps, int decaySteps,
+            double minLr) {
+        if (warmupSteps < 0 || decaySteps <= warmupSteps) {
+            throw new IllegalArgumentException("linearWarmupCosineDecay: expected 0 <= warmup steps < decay steps, got "
+                    + "warmup " + warmupSteps + " and decay " + decaySteps);
+        }
+        return of(optimizer, (t, base) -> {
+            if (t < warmupSteps) {
+                return base * (t + 1) / (warmupSteps + 1);
+            }
+            double ratio = Math.min(1.0, (double) (t - warmupSteps) / (decaySteps - warmupSteps));
+            return minLr + 0.5 * (1.0 + Math.cos(Math.PI * ratio)) * (base - minLr);
+        });
+    }
+
     /** A schedule from a closed-form rule {@code lr(t, baseLr)}. */
     public static LRScheduler of(Optimizer optimizer, Rule rule) {
         return new LRScheduler(optimizer) {
