@@ -10,6 +10,7 @@ final class Seeds {
     static final long SHUFFLE = 0x5348_5546L;
     static final long TRANSFORM = 0x5452_414EL;
     static final long SYNTHETIC = 0x5359_4E54L;
+    static final long WINDOW = 0x5749_4E44L;
 
     private Seeds() {}
 

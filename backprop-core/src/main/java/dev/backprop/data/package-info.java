@@ -13,7 +13,9 @@
  *   <li>Files: {@link dev.backprop.data.Idx} (MNIST format), {@link dev.backprop.data.FashionMnist},
  *       {@link dev.backprop.data.Csv} with {@link dev.backprop.data.Standardizer},
  *       {@link dev.backprop.data.TextCorpus} with {@link dev.backprop.data.CharVocab} and
- *       {@link dev.backprop.data.WindowSampler} for character language models.
+ *       {@link dev.backprop.data.WindowSampler} for character language models;
+ *       {@link dev.backprop.data.RandomWindows} (random windows as a data set) and
+ *       {@link dev.backprop.data.StreamChunks} (parallel streams for truncated BPTT) to train them.
  *   <li>Text files for sequence models: {@link dev.backprop.data.SentencePairs} (tab-separated
  *       translation pairs, bad lines skipped and counted), {@link dev.backprop.data.LabeledTexts}
  *       (text classification CSV, labels numbered from the training file),
