@@ -1,5 +1,6 @@
 package dev.backprop.models;
 
+import dev.backprop.autograd.GradMode;
 import dev.backprop.nn.Embedding;
 import dev.backprop.nn.Init;
 import dev.backprop.nn.LSTM;
@@ -25,9 +26,19 @@ import java.util.Objects;
  * <pre>{@code
  * CharLSTM model = new CharLSTM(CharLSTM.Config.w4(), new Generator(1));
  * Tensor loss = Workloads.sequenceLoss(model.forward(idx), targets);   // idx, targets: int64 (B, T)
+ * CharLSTM.Output out = model.forward(idx, state);                      // from a given state; out.state() is the final one
  * }</pre>
+ *
+ * <h2>Truncated backpropagation through time</h2>
+ *
+ * With {@link #carryState(boolean) carryState(true)}, {@link #forward(Tensor)} in training mode
+ * starts each batch from the final (h, c) of the previous one, detached: its values are carried
+ * over, the gradient stops at the batch border. Feed it consecutive chunks of the same streams
+ * (batch row i of every batch continues row i of the previous one, as
+ * {@link dev.backprop.data.StreamChunks} lays them out) and call {@link #resetState()} when the
+ * streams start over. In eval mode, and without carrying, every forward starts from zeros.
  */
-public class CharLSTM extends Module {
+public class CharLSTM extends Module implements LanguageModel {
 
     /**
      * The model's sizes.
@@ -56,6 +67,17 @@ public class CharLSTM extends Module {
     private final Embedding emb;
     private final LSTM lstm;
     private final Linear head;
+    private boolean carryState;
+    private LSTM.State carried; // the detached final state of the last training batch, (numLayers, B, hidden) each; null: zeros
+
+    /**
+     * Logits and the final state of the LSTM.
+     *
+     * @param logits (B, T, vocabSize)
+     * @param state the final hidden and cell states, each (numLayers, B, hiddenSize); pass
+     *     {@code state.detach()} to the next forward for truncated backpropagation through time
+     */
+    public record Output(Tensor logits, LSTM.State state) {}
 
     /** A model with PyTorch's default initialisation from the default generator. */
     public CharLSTM(Config config) {
@@ -96,16 +118,121 @@ public class CharLSTM extends Module {
 
     /**
      * Logits (B, T, vocabSize) for int64 token indices {@code idx} (B, T), from a zero initial
-     * state. Use {@link #forward(Tensor)}.
+     * state, or, when {@link #carryState carrying} in training mode, from the carried state (see
+     * the class comment). Use {@link #forward(Tensor)}.
      */
     @Override
     protected Tensor compute(Tensor idx) {
+        if (!carryState || !isTraining()) {
+            return run(idx, null).logits();
+        }
+        if (carried != null && carried.h().size(1) != idx.size(0)) {
+            throw new IllegalStateException(describe() + ": the carried state holds " + carried.h().size(1)
+                    + " streams but this batch has " + idx.size(0) + " rows; with carryState(true) every training "
+                    + "batch must continue the same streams (a fixed batch size, no partial last batch: dropLast), "
+                    + "or call resetState() first");
+        }
+        Output out = run(idx, carried);
+        carried = out.state().detach(); // truncated BPTT: the next batch starts from these values, not this graph
+        return out.logits();
+    }
+
+    /**
+     * Logits (B, T, vocabSize) and the final state for int64 token indices {@code idx} (B, T),
+     * starting from {@code state} (each (numLayers, B, hiddenSize)), or from zeros when it is null.
+     * Gradients flow into {@code state} if it requires them; pass {@code state.detach()} to cut
+     * them.
+     */
+    public Output forward(Tensor idx, LSTM.State state) {
+        Output[] out = new Output[1];
+        traced(idx, () -> {
+            out[0] = run(idx, state);
+            return out[0].logits();
+        });
+        return out[0];
+    }
+
+    private Output run(Tensor idx, LSTM.State state) {
         checkInput(idx.dtype() == DType.INT64 && idx.dim() == 2 && idx.size(1) >= 1, "int64 token indices (B, T)", idx);
         int b = idx.size(0);
         int t = idx.size(1);
-        Tensor h = lstm.forward(emb.forward(idx), null).output(); // (B, T, hidden)
+        LSTM.Result r = lstm.forward(emb.forward(idx), state);
+        Tensor h = r.output(); // (B, T, hidden)
         // the head on the (B·T, hidden) matrix: one matrix product (and one for its weight gradient)
-        return head.forward(h.reshape(b * t, config.hiddenSize())).reshape(b, t, config.vocabSize());
+        Tensor logits = head.forward(h.reshape(b * t, config.hiddenSize())).reshape(b, t, config.vocabSize());
+        return new Output(logits, r.state());
+    }
+
+    /**
+     * Whether {@link #forward(Tensor)} in training mode carries the state from one batch to the
+     * next (truncated backpropagation through time, see the class comment). Switching clears the
+     * carried state.
+     */
+    public CharLSTM carryState(boolean on) {
+        this.carryState = on;
+        this.carried = null;
+        return this;
+    }
+
+    /** Whether the state is carried between training batches. */
+    public boolean carriesState() {
+        return carryState;
+    }
+
+    /** Forgets the carried state: the next training batch starts from zeros (a new epoch, new streams). */
+    public void resetState() {
+        carried = null;
+    }
+
+    /** The carried (detached) state the next training batch starts from, or null for zeros. */
+    public LSTM.State carriedState() {
+        return carried;
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    /** Unbounded: the recurrent state carries the whole past ({@link Integer#MAX_VALUE}). */
+    @Override
+    public int contextLength() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * A decoding session: each feed runs the LSTM over the new tokens from the state the previous
+     * feed ended in, so every token costs one step whatever the length of the text.
+     */
+    @Override
+    public LanguageModel.Decoding decoding() {
+        return new LanguageModel.Decoding() {
+            private LSTM.State state; // null: zeros
+            private long position;
+
+            @Override
+            public float[] feed(long... tokens) {
+                if (tokens.length == 0) {
+                    throw new IllegalArgumentException(describe() + ": feed at least one token");
+                }
+                for (long id : tokens) {
+                    if (id < 0 || id >= config.vocabSize()) {
+                        throw new IllegalArgumentException(describe() + ": token id " + id
+                                + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+                    }
+                }
+                Output out = GradMode.noGrad(() -> run(Tensor.ofLongs(tokens.clone(), 1, tokens.length), state));
+                state = out.state();
+                position += tokens.length;
+                Tensor logits = out.logits();
+                return logits.select(1, logits.size(1) - 1).reshape(-1).toFloatArray();
+            }
+
+            @Override
+            public long position() {
+                return position;
+            }
+        };
     }
 
     public Config config() {

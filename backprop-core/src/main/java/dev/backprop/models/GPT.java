@@ -8,12 +8,14 @@ import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.Linear;
 import dev.backprop.nn.Module;
 import dev.backprop.nn.ModuleList;
+import dev.backprop.autograd.GradMode;
 import dev.backprop.ops.Attention;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -50,8 +52,17 @@ import java.util.Objects;
  * <p>Inside a block the Linear and LayerNorm layers run on the (B·T, d) matrix of the residual
  * stream, so every linear layer is one matrix product (and its weight gradient one product)
  * rather than B of them; the numbers are those of the (B, T, d) formulation.
+ *
+ * <h2>Generation: the key/value cache</h2>
+ *
+ * {@link #forward(Tensor, KVCache)} is the incremental forward: it computes q, k and v of the new
+ * tokens only, appends k and v to a {@link KVCache} (per layer, the keys and values of every
+ * position seen so far) and lets the new tokens attend to all cached positions. Generating N tokens
+ * then costs N one-token forwards instead of N forwards over the whole context; the logits are
+ * those of the full forward ({@code GPTKVCacheTest} checks every position). {@link #decoding()}
+ * wraps it for {@link Sampler}, sliding the window once the context is full (see there).
  */
-public class GPT extends Module {
+public class GPT extends Module implements LanguageModel {
 
     /**
      * The model's sizes.
@@ -185,6 +196,216 @@ public class GPT extends Module {
         return F.linear(h, wte.weight(), null).reshape(b, t, config.vocabSize()); // tied head, no bias
     }
 
+    // ------------------------------------------------------------------ incremental forward (generation)
+
+    /**
+     * The keys and values of the positions a {@link GPT} has seen, per layer, for the incremental
+     * forward {@link GPT#forward(Tensor, KVCache)}. Holds up to {@code contextLength} positions of
+     * {@code batchSize} sequences; {@link #clear()} empties it for reuse.
+     */
+    public static final class KVCache {
+        private final Tensor[] keys; // per layer (B, nHead, contextLength, headDim)
+        private final Tensor[] values; // per layer (B, nHead, contextLength, headDim)
+        private final int batchSize;
+        private final int capacity;
+        private int length; // positions [0, length) are filled
+
+        private KVCache(Config config, int batchSize) {
+            this.batchSize = batchSize;
+            this.capacity = config.contextLength();
+            keys = new Tensor[config.nLayer()];
+            values = new Tensor[config.nLayer()];
+            for (int l = 0; l < keys.length; l++) {
+                keys[l] = Tensor.zeros(batchSize, config.nHead(), capacity, config.headDim());
+                values[l] = Tensor.zeros(batchSize, config.nHead(), capacity, config.headDim());
+            }
+        }
+
+        /** Positions cached so far: the position of the next token fed. */
+        public int length() {
+            return length;
+        }
+
+        /** The most positions it holds: the model's context length. */
+        public int capacity() {
+            return capacity;
+        }
+
+        /** The sequences it holds (B). */
+        public int batchSize() {
+            return batchSize;
+        }
+
+        /** Forgets every position; the next token fed is at position 0 again. */
+        public void clear() {
+            length = 0;
+        }
+    }
+
+    /** An empty cache for {@code batchSize} sequences. */
+    public KVCache newCache(int batchSize) {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("GPT.newCache: batch size must be positive, got " + batchSize);
+        }
+        return new KVCache(config, batchSize);
+    }
+
+    /**
+     * The incremental forward: logits (B, T, vocabSize) of new tokens {@code idx} (B, T) at positions
+     * {@code cache.length()} to {@code cache.length() + T - 1}, each attending to every cached
+     * position and to the new positions up to its own; their keys and values are appended to the
+     * cache. With an empty cache it gives the numbers of {@link #forward(Tensor)}. Forward only:
+     * runs without recording gradients.
+     *
+     * @throws IllegalArgumentException if the cache was made for another batch size or model, or
+     *     would overflow the context length (then {@link KVCache#clear()} it and feed the last
+     *     tokens again, as {@link #decoding()} does)
+     */
+    public Tensor forward(Tensor idx, KVCache cache) {
+        checkInput(idx.dtype() == DType.INT64 && idx.dim() == 2 && idx.size(1) >= 1,
+                "int64 token indices (B, T) with T >= 1", idx);
+        int b = idx.size(0);
+        int t = idx.size(1);
+        if (cache.batchSize != b || cache.keys.length != config.nLayer() || cache.capacity != config.contextLength()
+                || cache.keys[0].size(1) != config.nHead() || cache.keys[0].size(3) != config.headDim()) {
+            throw new IllegalArgumentException(describe() + ": the key/value cache holds " + cache.batchSize
+                    + " sequences of a model with " + cache.keys.length + " layers and context " + cache.capacity
+                    + ", but the input has " + b + " sequences for a model with " + config.nLayer() + " layers and "
+                    + "context " + config.contextLength() + "; make one with newCache(" + b + ") on this model");
+        }
+        int start = cache.length;
+        if (start + t > config.contextLength()) {
+            throw new IllegalArgumentException(describe() + ": " + t + " new tokens after " + start + " cached ones "
+                    + "exceed the context length " + config.contextLength() + "; clear() the cache and feed at most "
+                    + config.contextLength() + " of the latest tokens again (a sliding window)");
+        }
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            int d = config.dModel();
+            Tensor x = wte.forward(idx).add(wpe.forward(pos.slice(0, start, start + t))); // (B, T, d)
+            Tensor flat = x.reshape(b * t, d);
+            List<Block> bl = blocks();
+            for (int layer = 0; layer < bl.size(); layer++) {
+                flat = bl.get(layer).forwardCached(flat, b, t, start, cache.keys[layer], cache.values[layer]);
+            }
+            cache.length = start + t;
+            Tensor h = lnF.forward(flat);
+            return F.linear(h, wte.weight(), null).reshape(b, t, config.vocabSize());
+        }
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int contextLength() {
+        return config.contextLength();
+    }
+
+    /**
+     * A decoding session with a key/value cache ({@link #decoding(boolean) decoding(true)}): each
+     * token fed costs one incremental forward of that token.
+     */
+    @Override
+    public LanguageModel.Decoding decoding() {
+        return decoding(true);
+    }
+
+    /**
+     * A decoding session of one sequence.
+     *
+     * <p>With {@code useCache}, tokens go through {@link #forward(Tensor, KVCache)}. When the
+     * context is full, the window slides by half: the cache is cleared and the last
+     * {@code contextLength / 2} tokens (or all new ones, if more) are fed again in one forward, after
+     * which the next tokens are incremental again. So every prediction beyond the context sees
+     * between half a context and a full context of the latest tokens, at an amortised cost of about
+     * two token-forwards per token. (The cached keys carry their absolute positions, so dropping
+     * only the oldest position would need every later key recomputed, a full forward per token.)
+     *
+     * <p>Without the cache, every feed runs {@link #forward(Tensor)} on the last
+     * {@code contextLength} tokens (nanoGPT's {@code generate}): the reference the cache is
+     * checked against, and the baseline it is measured against. Both give the same logits as long
+     * as the sequence fits in the context.
+     */
+    public LanguageModel.Decoding decoding(boolean useCache) {
+        return useCache ? new CachedDecoding() : new FullDecoding();
+    }
+
+    private void checkTokens(long[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException(describe() + ": feed at least one token");
+        }
+        for (long id : tokens) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException(describe() + ": token id " + id + " is outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    private static float[] lastRow(Tensor logits) { // (1, T, V) to the V logits of the last position
+        return logits.select(1, logits.size(1) - 1).reshape(-1).toFloatArray();
+    }
+
+    /** Decoding through the key/value cache, sliding by half a context when it is full. */
+    private final class CachedDecoding implements LanguageModel.Decoding {
+        private final KVCache cache = newCache(1);
+        private long[] cached = new long[0]; // the tokens whose keys and values the cache holds, in order
+        private long position;
+
+        @Override
+        public float[] feed(long... tokens) {
+            checkTokens(tokens);
+            int ctx = config.contextLength();
+            Tensor logits;
+            if (cache.length() + tokens.length <= ctx) {
+                logits = GPT.this.forward(Tensor.ofLongs(tokens.clone(), 1, tokens.length), cache);
+                cached = concat(cached, tokens);
+            } else {
+                long[] recent = concat(cached, tokens);
+                int keep = Math.min(recent.length, Math.max(ctx / 2, Math.min(tokens.length, ctx)));
+                cached = Arrays.copyOfRange(recent, recent.length - keep, recent.length);
+                cache.clear();
+                logits = GPT.this.forward(Tensor.ofLongs(cached.clone(), 1, keep), cache);
+            }
+            position += tokens.length;
+            return lastRow(logits);
+        }
+
+        @Override
+        public long position() {
+            return position;
+        }
+    }
+
+    /** Decoding without a cache: a full forward on the last contextLength tokens per feed. */
+    private final class FullDecoding implements LanguageModel.Decoding {
+        private long[] window = new long[0]; // the last <= contextLength tokens
+        private long position;
+
+        @Override
+        public float[] feed(long... tokens) {
+            checkTokens(tokens);
+            long[] all = concat(window, tokens);
+            int keep = Math.min(all.length, config.contextLength());
+            window = Arrays.copyOfRange(all, all.length - keep, all.length);
+            position += tokens.length;
+            return lastRow(GradMode.noGrad(() -> GPT.this.forward(Tensor.ofLongs(window.clone(), 1, keep))));
+        }
+
+        @Override
+        public long position() {
+            return position;
+        }
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     public Config config() {
         return config;
     }
@@ -279,6 +500,33 @@ public class GPT extends Module {
             flat = flat.add(attention(ln1.forward(flat), b, t));
             flat = flat.add(fc2.forward(act.forward(fc.forward(ln2.forward(flat)))));
             return flat.reshape(b, t, dModel);
+        }
+
+        /**
+         * The block on T new positions {@code start .. start+T-1} of B sequences, {@code flat}
+         * (B·T, d), attending to the {@code start} cached positions: k and v of the new positions
+         * are written into {@code keys} and {@code values} (B, nHead, ctx, headDim) first. No
+         * gradient (the caller is in no-grad mode).
+         */
+        Tensor forwardCached(Tensor flat, int b, int t, int start, Tensor keys, Tensor values) {
+            int hd = dModel / nHead;
+            int len = start + t;
+            Tensor qkvOut = qkv.forward(ln1.forward(flat)).reshape(b, t, 3, nHead, hd);
+            Tensor q = qkvOut.select(2, 0).permute(0, 2, 1, 3); // (B, nHead, T, hd) views of the projection
+            keys.slice(2, start, len).copyFrom(qkvOut.select(2, 1).permute(0, 2, 1, 3));
+            values.slice(2, start, len).copyFrom(qkvOut.select(2, 2).permute(0, 2, 1, 3));
+            Attention.Mask[] masks = new Attention.Mask[0];
+            if (t > 1) { // new position start+i may see keys 0 .. start+i
+                boolean[] allowed = new boolean[t * len];
+                for (int i = 0; i < t; i++) {
+                    Arrays.fill(allowed, i * len, i * len + start + i + 1, true);
+                }
+                masks = new Attention.Mask[] {Attention.Mask.allowWhereTrue(Tensor.ofBools(allowed, t, len))};
+            }
+            Tensor y = Attention.apply(q, keys.slice(2, 0, len), values.slice(2, 0, len), false, 1.0 / Math.sqrt(hd),
+                    masks); // (B, nHead, T, hd)
+            flat = flat.add(proj.forward(y.permute(0, 2, 1, 3).reshape(b * t, dModel)));
+            return flat.add(fc2.forward(act.forward(fc.forward(ln2.forward(flat)))));
         }
 
         /** proj(causal self-attention of h), h (B·T, d). */
