@@ -10,8 +10,9 @@ import java.util.Map;
 
 /**
  * Writes the training stream into a run folder's {@code metrics.jsonl}: one record every
- * {@code every} steps ({@code type: step}), one per validation and epoch, one per monitored step of
- * the gradient-flow monitor ({@code type: grad}: per layer and per parameter gradient norm, weight
+ * {@code every} steps ({@code type: step}), one per epoch (with its validation), one per
+ * validation on a step cadence ({@code type: validation}), one per monitored step of the
+ * gradient-flow monitor ({@code type: grad}: per layer and per parameter gradient norm, weight
  * norm and update ratio, dead ReLU fractions, fraction of non-finite gradients) and one per diagnosis of the
  * doctor ({@code type: diagnosis}).
  */
@@ -56,6 +57,23 @@ public final class MetricsLog implements TrainingListener {
             }
         }
         r.put("seconds", e.seconds());
+        write(r);
+    }
+
+    /**
+     * A validation on a step cadence ({@link Trainer.Builder#validateEverySteps}) is a record of its
+     * own, {@code type: validation}; per-epoch validations go into the epoch record.
+     */
+    @Override
+    public void onValidation(Trainer trainer, Evaluation validation) {
+        if (trainer.validateEverySteps() <= 0) {
+            return;
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("type", "validation");
+        r.put("step", trainer.step());
+        r.put("val_loss", finite(validation.loss()));
+        r.put("val_accuracy", finite(validation.accuracy()));
         write(r);
     }
 

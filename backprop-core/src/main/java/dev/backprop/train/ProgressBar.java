@@ -73,6 +73,19 @@ public final class ProgressBar implements TrainingListener {
         out.println(sb);
     }
 
+    /** A validation on a step cadence gets a line of its own (per-epoch ones are in the epoch line). */
+    @Override
+    public void onValidation(Trainer trainer, Evaluation v) {
+        if (trainer.validateEverySteps() <= 0) {
+            return;
+        }
+        endLine();
+        double elapsed = (System.nanoTime() - trainStart) / 1e9;
+        out.println(String.format(Locale.ROOT, "step %d: val loss %.4f%s (%s)", trainer.step(), v.loss(),
+                Double.isNaN(v.accuracy()) ? "" : String.format(Locale.ROOT, ", val acc %.4f", v.accuracy()),
+                duration(elapsed)));
+    }
+
     @Override
     public void onDiagnosis(Trainer trainer, Diagnosis d) {
         endLine();

@@ -295,6 +295,10 @@ public final class RunReport {
                     add(lr, "learning rate", step, r.get("lr"));
                     add(gradNorm, "global gradient norm", step, r.get("grad_norm"));
                 }
+                case "validation" -> {
+                    add(loss, "validation loss", step, r.get("val_loss"));
+                    add(accuracy, "validation accuracy", step, r.get("val_accuracy"));
+                }
                 case "epoch" -> {
                     add(loss, "training loss (epoch)", step, r.get("train_loss"));
                     add(loss, "validation loss", step, r.get("val_loss"));
@@ -393,7 +397,8 @@ public final class RunReport {
                     .append(" \u00b7 step ").append(step).append("</p>\n");
             if (manifest.get("metrics") instanceof Map<?, ?> m) {
                 StringBuilder p = new StringBuilder();
-                for (String k : List.of("test_accuracy", "test_loss", "test_macro_f1", "final_train_loss", "steps")) {
+                for (String k : List.of("test_accuracy", "test_loss", "test_macro_f1", "val_loss", "train_loss",
+                        "final_train_loss", "steps")) {
                     if (m.get(k) instanceof Number n) {
                         p.append(esc(k)).append(" <b>").append(fmt(n.doubleValue())).append("</b> &nbsp; ");
                     }

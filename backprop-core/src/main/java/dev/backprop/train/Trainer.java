@@ -83,6 +83,7 @@ public final class Trainer {
     private long epochCorrect;
     private long epochExamples;
     private double bestMonitored = Double.NaN;
+    private long lastValidatedStep = -1;
     private boolean traced;
     private String nonFiniteTrace;
 
@@ -218,6 +219,7 @@ public final class Trainer {
                 micro = 0;
                 if (validateEverySteps > 0 && step % validateEverySteps == 0 && validation != null) {
                     validate(validation);
+                    lastValidatedStep = step;
                 }
                 if (checkpointEverySteps > 0 && step % checkpointEverySteps == 0) {
                     saveCheckpoint("checkpoint-last.safetensors", train.position());
@@ -248,6 +250,10 @@ public final class Trainer {
                 }
             }
             listeners.forEach(li -> li.onEpochEnd(this, report));
+        }
+        if (validateEverySteps > 0 && validation != null && step > 0 && lastValidatedStep != step) {
+            validate(validation); // the final model is always validated
+            lastValidatedStep = step;
         }
         history.steps(step);
         history.stopReason(stopReason == null ? "epochs" : stopReason);
@@ -472,6 +478,11 @@ public final class Trainer {
         return maxSteps;
     }
 
+    /** Validation cadence in steps, or 0 when validation runs once per epoch. */
+    public int validateEverySteps() {
+        return validateEverySteps;
+    }
+
     /**
      * The gradient-flow monitor's records of the monitored steps (the most recent ones, up to
      * {@link Monitor.Options#history()}), oldest first; empty when diagnostics are off.
@@ -565,7 +576,10 @@ public final class Trainer {
             return this;
         }
 
-        /** Validates every N steps instead of every epoch. */
+        /**
+         * Validates every N steps instead of every epoch, and after the last step when it is not a
+         * multiple of N (so the final model is always validated).
+         */
         public Builder validateEverySteps(int n) {
             this.validateEverySteps = n;
             return this;

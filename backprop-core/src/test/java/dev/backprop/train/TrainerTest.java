@@ -199,4 +199,32 @@ class TrainerTest {
         }
         return out;
     }
+
+    @Test
+    void validatesEveryNStepsAndAfterTheLastOneLoggingEach(@TempDir Path dir) throws Exception {
+        Setup s = setup(5);
+        DataLoader train = new DataLoader(blobs(100, 1), 10, true, 3);
+        DataLoader val = new DataLoader(blobs(60, 2), 30, false, 0);
+        RunFolder run = RunFolder.create(dir, "test");
+        List<Long> validatedAt = new ArrayList<>();
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        Trainer t = trainer(s).epochs(0).maxSteps(7).validateEverySteps(3).listener(new MetricsLog(run, 100))
+                .listener(new ProgressBar(new PrintStream(printed, true, StandardCharsets.UTF_8), false, 100))
+                .listener(new TrainingListener() {
+                    @Override
+                    public void onValidation(Trainer trainer, Evaluation v) {
+                        validatedAt.add(trainer.step());
+                    }
+                }).build();
+        assertEquals(3, t.validateEverySteps());
+        t.fit(train, val);
+        assertEquals(List.of(3L, 6L, 7L), validatedAt, "every 3 steps, and the final model");
+        List<String> records = Files.readAllLines(run.dir().resolve("metrics.jsonl")).stream()
+                .filter(l -> l.contains("\"type\":\"validation\"")).toList();
+        assertEquals(3, records.size(), records.toString());
+        assertTrue(records.get(2).startsWith("{\"type\":\"validation\",\"step\":7,\"val_loss\":"), records.get(2));
+        String out = printed.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("step 3: val loss ") && out.contains("step 7: val loss "), out);
+        assertTrue(RunReport.html(run.dir()).contains("validation loss"), "the report draws them");
+    }
 }
