@@ -9,12 +9,14 @@ import picocli.CommandLine.Parameters;
 final class RecipeOptions {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "RECIPE", defaultValue = "cnn",
-            description = "mlp | cnn | cnn-bn | tabular | intent (default: ${DEFAULT-VALUE})")
+            description = "mlp | cnn | cnn-bn | tabular | intent | char-gpt | char-lstm (default: ${DEFAULT-VALUE})")
     String recipeName;
 
     @Option(names = "--data", paramLabel = "DATA", defaultValue = "synthetic",
             description = "synthetic (generated), fashion-mnist (the Debian package dataset-fashion-mnist), "
-                    + "a folder of IDX files, or a CSV file for tabular (default: ${DEFAULT-VALUE})")
+                    + "a folder of IDX files, or a CSV file for tabular (default: ${DEFAULT-VALUE}); for char-gpt "
+                    + "and char-lstm a UTF-8 text file (default: ../shared/data/tinyshakespeare.txt next to the "
+                    + "project)")
     String data;
 
     @Option(names = "--target", paramLabel = "COLUMN", description = "tabular: the label column")

@@ -177,8 +177,14 @@ final class Recipes {
 
     static Recipe get(String name) {
         Recipe r = ALL.get(name);
+        if (r == null && dev.backprop.train.LanguageModelRecipe.isRecipe(name)) {
+            throw new IllegalArgumentException("'" + name + "' is a language-model recipe: `backprop train " + name
+                    + "` trains it and `backprop generate RUN` samples from its runs; this command takes the image "
+                    + "and tabular recipes " + names());
+        }
         if (r == null) {
-            throw new IllegalArgumentException("unknown recipe '" + name + "'; the recipes are " + names());
+            throw new IllegalArgumentException("unknown recipe '" + name + "'; the recipes are " + names()
+                    + " and the language models char-gpt, char-lstm");
         }
         return r;
     }

@@ -31,9 +31,14 @@ import picocli.CommandLine.Option;
 
 /** {@code backprop train}: trains a recipe, writes a run folder, reports test metrics. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Trains a recipe (mlp, cnn, cnn-bn, tabular) and writes runs/<id>/ with manifest.json, "
-                + "metrics.jsonl, model.safetensors and checkpoints. With no arguments: the cnn recipe on a "
-                + "data set backprop generates itself (28x28 shapes, 10 classes).")
+        description = "Trains a recipe (mlp, cnn, cnn-bn, tabular, intent, translate; char-gpt, char-lstm) and writes "
+                + "runs/<id>/ with manifest.json, metrics.jsonl, model.safetensors and checkpoints. With no "
+                + "arguments: the cnn recipe on a data set backprop generates itself (28x28 shapes, 10 classes). "
+                + "char-gpt (the W3 "
+                + "transformer, the Q2 protocol) and char-lstm (W4, truncated BPTT) are character language models "
+                + "of a UTF-8 text (--data FILE, default ../shared/data/tinyshakespeare.txt): 2000 iterations "
+                + "(--iters), validation every 500; the run also holds tokenizer.json, and `backprop generate RUN` "
+                + "samples from it.")
 final class TrainCommand implements Callable<Integer> {
 
     @Mixin
@@ -54,6 +59,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-steps", paramLabel = "N", defaultValue = "0",
             description = "stop after N optimizer steps (default: no limit)")
     long maxSteps;
+
+    @Option(names = "--iters", paramLabel = "N",
+            description = "char-gpt, char-lstm: training iterations (default: 2000)")
+    Integer iters;
 
     @Option(names = "--lr", paramLabel = "X", description = "learning rate (default: the recipe's)")
     Double lr;
@@ -81,6 +90,13 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (dev.backprop.train.LanguageModelRecipe.isRecipe(options.recipeName)) {
+            return LanguageModelTraining.run(this);
+        }
+        if (iters != null) {
+            throw new IllegalArgumentException("--iters is for the language-model recipes (char-gpt, char-lstm); "
+                    + options.recipeName + " trains for --epochs, or stops early with --max-steps");
+        }
         if (TranslateRecipe.NAME.equals(options.recipeName)) {
             Path data = Path.of("synthetic".equals(options.data) ? TranslateOptions.DEFAULT_DATA : options.data);
             return TranslateRecipe.train(data, translateOptions, epochs, maxSteps, lr, options.seed, options.threads,
