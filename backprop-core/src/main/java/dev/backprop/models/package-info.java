@@ -4,8 +4,12 @@
  *
  * <ul>
  *   <li>{@link dev.backprop.models.GPT}: the W3 character-level GPT (pre-LayerNorm blocks,
- *       {@link dev.backprop.models.GPT.Block}), GPT-2 initialisation, head tied to the token embedding.
- *   <li>{@link dev.backprop.models.CharLSTM}: the W4 character-level LSTM.
+ *       {@link dev.backprop.models.GPT.Block}), GPT-2 initialisation, head tied to the token embedding;
+ *       a key/value cache ({@link dev.backprop.models.GPT.KVCache}) for generation.
+ *   <li>{@link dev.backprop.models.CharLSTM}: the W4 character-level LSTM, with a state-in/state-out
+ *       forward and a carried state for truncated backpropagation through time.
+ *   <li>{@link dev.backprop.models.LanguageModel} (both models) and
+ *       {@link dev.backprop.models.Sampler}: generation with greedy, temperature and top-k sampling.
  *   <li>{@link dev.backprop.models.Seq2SeqTransformer}: an encoder–decoder Transformer for
  *       translation (joint tied embedding, pre-LayerNorm), with cached greedy and beam-search
  *       decoding; trained by {@code backprop train translate} (docs/translation.md).
