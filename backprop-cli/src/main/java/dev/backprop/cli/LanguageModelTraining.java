@@ -92,6 +92,7 @@ final class LanguageModelTraining {
             trainer.resume(cmd.resume);
             System.out.println("resumed from " + cmd.resume + " at step " + trainer.step());
         }
+        long startStep = trainer.step(); // > 0 when resumed
         LanguageModelRecipe.Result result;
         if (cmd.dashboardPort != null) {
             try (DashboardServer dashboard = new DashboardServer(run.dir(), cmd.dashboardPort, "--dashboard=0")) {
@@ -110,7 +111,8 @@ final class LanguageModelTraining {
         metrics.put("iters", result.steps());
         metrics.put("steps", result.steps());
         metrics.put("train_time_s", result.trainSeconds());
-        metrics.put("ms_per_iter", result.steps() == 0 ? null : 1e3 * result.trainSeconds() / result.history().steps());
+        long ran = result.steps() - startStep;
+        metrics.put("ms_per_iter", ran == 0 ? null : 1e3 * result.trainSeconds() / ran);
         metrics.put("wall_time_s", wall);
         if (result.history().last() != null) {
             metrics.put("final_train_loss", result.history().last().trainLoss());

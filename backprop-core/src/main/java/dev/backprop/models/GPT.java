@@ -204,13 +204,15 @@ public class GPT extends Module implements LanguageModel {
      * {@code batchSize} sequences; {@link #clear()} empties it for reuse.
      */
     public static final class KVCache {
+        private final GPT owner; // the keys and values are this model's
         private final Tensor[] keys; // per layer (B, nHead, contextLength, headDim)
         private final Tensor[] values; // per layer (B, nHead, contextLength, headDim)
         private final int batchSize;
         private final int capacity;
         private int length; // positions [0, length) are filled
 
-        private KVCache(Config config, int batchSize) {
+        private KVCache(GPT owner, Config config, int batchSize) {
+            this.owner = owner;
             this.batchSize = batchSize;
             this.capacity = config.contextLength();
             keys = new Tensor[config.nLayer()];
@@ -247,7 +249,7 @@ public class GPT extends Module implements LanguageModel {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("GPT.newCache: batch size must be positive, got " + batchSize);
         }
-        return new KVCache(config, batchSize);
+        return new KVCache(this, config, batchSize);
     }
 
     /**
@@ -266,12 +268,10 @@ public class GPT extends Module implements LanguageModel {
                 "int64 token indices (B, T) with T >= 1", idx);
         int b = idx.size(0);
         int t = idx.size(1);
-        if (cache.batchSize != b || cache.keys.length != config.nLayer() || cache.capacity != config.contextLength()
-                || cache.keys[0].size(1) != config.nHead() || cache.keys[0].size(3) != config.headDim()) {
+        if (cache.owner != this || cache.batchSize != b) {
             throw new IllegalArgumentException(describe() + ": the key/value cache holds " + cache.batchSize
-                    + " sequences of a model with " + cache.keys.length + " layers and context " + cache.capacity
-                    + ", but the input has " + b + " sequences for a model with " + config.nLayer() + " layers and "
-                    + "context " + config.contextLength() + "; make one with newCache(" + b + ") on this model");
+                    + " sequences" + (cache.owner != this ? " of another model" : "") + ", but the input has " + b
+                    + " sequences for this model; make one with newCache(" + b + ") on this model");
         }
         int start = cache.length;
         if (start + t > config.contextLength()) {

@@ -54,7 +54,10 @@ import java.util.Objects;
  * training part is cut into 32 parallel streams ({@link StreamChunks}) and each step trains on the
  * next 64-character chunk of every stream, the LSTM state carried from chunk to chunk and detached
  * at the border ({@link CharLSTM#carryState}), and reset to zeros at the start of every epoch (a pass
- * over the streams); Adam 1e-3, constant; gradient norm clipped to 1.0; 2000 iterations.
+ * over the streams); Adam 1e-3, constant; gradient norm clipped to 1.0; 2000 iterations. The
+ * carried state is not part of a checkpoint: a run resumed in the middle of an epoch restarts its
+ * streams from a zero state there, so unlike char-gpt it does not end bit for bit where an
+ * uninterrupted run would.
  *
  * <h2>Validation, the same for both</h2>
  *

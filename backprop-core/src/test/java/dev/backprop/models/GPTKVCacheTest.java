@@ -134,6 +134,9 @@ class GPTKVCacheTest {
         IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
                 () -> m.forward(Tensor.ofLongs(new long[] {1}, 1, 1), cache));
         assertTrue(batch.getMessage().contains("newCache(1)"), batch.getMessage());
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> model(GPTTest.SMALL, 17).forward(Tensor.ofLongs(new long[] {1, 2}, 2, 1), cache));
+        assertTrue(other.getMessage().contains("of another model"), other.getMessage());
         IllegalArgumentException vocab = assertThrows(IllegalArgumentException.class, () -> m.decoding().feed(11));
         assertTrue(vocab.getMessage().contains("token id 11 is outside the vocabulary [0, 11)"), vocab.getMessage());
         assertThrows(IllegalArgumentException.class, () -> m.decoding().feed());

@@ -54,12 +54,20 @@ class LanguageModelRecipeTest {
         var recipe = LanguageModelRecipe.charGpt(CORPUS, options);
         assertEquals(new GPT.Config(CORPUS.vocab().size(), 64, 4, 4, 128, 512), recipe.model().config());
         List<StepReport> steps = new ArrayList<>();
+        List<Long> monitored = new ArrayList<>();
         LanguageModelRecipe.Result r = recipe.train(new TrainingListener() {
             @Override
             public void onStep(Trainer t, StepReport s) {
                 steps.add(s);
             }
+
+            @Override
+            public void onDiagnostics(Trainer t, dev.backprop.diagnostics.StepStats s) {
+                monitored.add(s.step());
+                assertTrue(s.layers().containsKey("blocks.0.qkv"), s.layers().keySet().toString());
+            }
         });
+        assertEquals(List.of(1L, 10L, 20L, 30L), monitored, "the gradient-flow monitor watches the run");
         assertEquals(30, r.steps());
         assertEquals(30, steps.size());
         assertEquals(1e-3 / 101, steps.get(0).lr(), 1e-12, "the warm-up's first rate");
