@@ -112,4 +112,21 @@ class LanguageModelDataTest {
         assertTrue(e.getMessage().contains("no such tokenizer file"), e.getMessage());
         assertNotEquals(0, v.size());
     }
+
+    @Test
+    void theTokenizerFileLoadsAsTheTextPackagesCharTokenizer() throws Exception {
+        CharVocab v = CharVocab.of("First Citizen:\nBefore we proceed any further, hear me speak.\n");
+        Path f = dir.resolve("tokenizer.json");
+        v.save(f);
+        dev.backprop.text.Tokenizer t = dev.backprop.text.Tokenizer.load(f);
+        assertTrue(t instanceof dev.backprop.text.CharTokenizer, t.getClass().toString());
+        assertEquals(v.chars(), ((dev.backprop.text.CharTokenizer) t).chars());
+        String s = "hear me, Citizen";
+        long[] expected = v.encode(s);
+        int[] ids = t.encode(s);
+        assertEquals(expected.length, ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            assertEquals(expected[i], ids[i], "the same ids at " + i);
+        }
+    }
 }
