@@ -41,7 +41,7 @@ public final class ReferenceWorkloads {
     /**
      * Builds workload {@code id}; with {@code monitor} options, every step also does what the
      * {@link dev.backprop.train.Trainer} adds to a bare loop when diagnostics are on: reads the
-     * loss, computes the global gradient norm, runs the gradient-flow {@link Monitor} at that
+     * loss, computes the global gradient norm (on monitored and every 10th step, as the trainer), runs the gradient-flow {@link Monitor} at that
      * cadence (ReLU hooks, gradient and weight norms, update ratios) and the {@link Doctor}'s rules —
      * so that the difference to the plain workload is the cost of watching training.
      */
@@ -145,7 +145,8 @@ public final class ReferenceWorkloads {
                 long t3 = CPU.getCurrentThreadCpuTime();
                 l.backward();
                 long t4 = CPU.getCurrentThreadCpuTime();
-                double norm = clip ? Clip.gradNorm(params, 1.0) : Clip.totalNorm(params);
+                double norm = clip ? Clip.gradNorm(params, 1.0)
+                        : watch.monitor.armed() || s % 10 == 0 ? Clip.totalNorm(params) : Double.NaN;
                 long t4b = CPU.getCurrentThreadCpuTime();
                 watch.monitor.beforeOptimizerStep(norm);
                 long t5 = CPU.getCurrentThreadCpuTime();

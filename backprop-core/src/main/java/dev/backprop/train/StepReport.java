@@ -9,7 +9,9 @@ package dev.backprop.train;
  * @param batchesPerEpoch batches in an epoch
  * @param loss the training loss of this step (mean over its micro-batches)
  * @param lr the learning rate used (first parameter group)
- * @param gradNorm global L2 norm of the gradients before clipping
+ * @param gradNorm global L2 norm of the gradients before clipping; with diagnostics on and no
+ *     clipping it is measured only on monitored steps and every 10th step (NaN on the others: a
+ *     pass over every gradient on each step is a visible cost on small, fast models)
  * @param examples examples in this step
  * @param seconds wall time of the step
  */

@@ -48,6 +48,9 @@ import java.util.Objects;
  * and kept in {@link #diagnoses()}.
  */
 public final class Trainer {
+    /** With diagnostics on, the global gradient norm is measured at least every this many steps. */
+    static final int GRAD_NORM_EVERY = 10;
+
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Trainer.class);
 
     /** The loss of a batch: model output and targets to a scalar. */
@@ -182,8 +185,14 @@ public final class Trainer {
                 if (!boundary) {
                     continue;
                 }
-                double gradNorm = clipNorm > 0 ? Clip.gradNorm(model.parameters(), clipNorm) : gradNorm();
-                if (!traced && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
+                // the global gradient norm costs a pass over every gradient: measured when clipping needs
+                // it, on monitored steps, every GRAD_NORM_EVERY steps (the metrics log's cadence), and on
+                // every step when diagnostics are off; NaN on other steps
+                boolean measure = clipNorm > 0 || gradMonitor == null || gradMonitor.armed()
+                        || (step + 1) % GRAD_NORM_EVERY == 0;
+                double gradNorm = clipNorm > 0 ? Clip.gradNorm(model.parameters(), clipNorm)
+                        : measure ? gradNorm() : Double.NaN;
+                if (!traced && measure && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
                     traced = true;
                     traceNonFinite(batch);
                 }
