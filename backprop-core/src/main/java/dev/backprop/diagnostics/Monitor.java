@@ -74,6 +74,7 @@ public final class Monitor {
     private final Map<String, boolean[]> alive = new LinkedHashMap<>();
     private final List<HookHandle> hooks = new ArrayList<>();
     private final ArrayDeque<StepStats> records = new ArrayDeque<>();
+    private int[] pendingBuffer = new int[0];
     private boolean armed;
     private boolean measured;
     private double globalGradNorm;
@@ -172,13 +173,27 @@ public final class Monitor {
             v = out.toFloatArray();
             off = 0;
         }
-        for (int e = 0; e < n; e++) {
+        // only the units not yet seen alive are looked at again: after a few examples few remain,
+        // so a healthy layer costs about two passes over one example's units, not a pass per example
+        int[] pending = pendingBuffer.length >= units ? pendingBuffer : (pendingBuffer = new int[units]);
+        int np = 0;
+        for (int u = 0; u < units; u++) {
+            if (!mask[u]) {
+                pending[np++] = u;
+            }
+        }
+        for (int e = 0; e < n && np > 0; e++) {
             int base = off + e * units;
-            for (int u = 0; u < units; u++) {
+            int w = 0;
+            for (int k = 0; k < np; k++) {
+                int u = pending[k];
                 if (v[base + u] != 0f) {
                     mask[u] = true;
+                } else {
+                    pending[w++] = u;
                 }
             }
+            np = w;
         }
     }
 
