@@ -29,8 +29,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (IntentRecipe.isIntentRun(RunRef.dir(run, runs))) {
-            return IntentRecipe.eval(RunRef.dir(run, runs), data);
+        if (IntentRecipe.isIntentRun(RunRef.find(run, runs))) {
+            return IntentRecipe.eval(RunRef.find(run, runs), data);
         }
         RunRef ref = RunRef.open(run, runs, data);
         boolean classification = ref.data().numClasses() > 0;

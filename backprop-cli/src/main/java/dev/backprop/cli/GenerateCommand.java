@@ -64,11 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (tokens < 0) {
             throw new IllegalArgumentException("--tokens must be >= 0, got " + tokens);
         }
-        Path dir = Files.isDirectory(Path.of(run)) ? Path.of(run) : runs.resolve(run);
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("no run '" + run + "': expected a run folder or a run id under "
-                    + runs.toAbsolutePath().normalize() + " (`backprop runs` lists them)");
-        }
+        Path dir = RunRef.find(run, runs);
         LanguageModelRecipe.Loaded loaded = LanguageModelRecipe.loadRun(dir);
         CharVocab vocab = loaded.vocab();
         long[] ids = promptIds(vocab, dir);

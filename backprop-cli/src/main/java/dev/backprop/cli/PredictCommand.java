@@ -39,8 +39,8 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (IntentRecipe.isIntentRun(RunRef.dir(run, runs))) {
-            return IntentRecipe.predict(RunRef.dir(run, runs), texts, top);
+        if (IntentRecipe.isIntentRun(RunRef.find(run, runs))) {
+            return IntentRecipe.predict(RunRef.find(run, runs), texts, top);
         }
         if (texts != null && !texts.isEmpty()) {
             throw new IllegalArgumentException("--text is for runs of text recipes (intent); run " + run

@@ -13,7 +13,7 @@ record RunRef(Path dir, Map<String, Object> manifest, Recipes.Recipe recipe, Run
 
     @SuppressWarnings("unchecked")
     static RunRef open(String idOrPath, Path runsRoot, String dataOverride) throws IOException {
-        Path dir = dir(idOrPath, runsRoot);
+        Path dir = find(idOrPath, runsRoot);
         Path manifestFile = dir.resolve("manifest.json");
         if (!Files.isRegularFile(manifestFile)) {
             throw new IllegalArgumentException("no run '" + idOrPath + "': expected a run folder or a run id under "
@@ -41,9 +41,61 @@ record RunRef(Path dir, Map<String, Object> manifest, Recipes.Recipe recipe, Run
         return new RunRef(dir, manifest, recipe, rd, model);
     }
 
-    /** The folder of a run: {@code idOrPath} if it is a folder, else {@code runsRoot/idOrPath}. */
-    static Path dir(String idOrPath, Path runsRoot) {
-        return Files.isDirectory(Path.of(idOrPath)) ? Path.of(idOrPath) : runsRoot.resolve(idOrPath);
+    /**
+     * The run folder {@code ref} names: a folder, a run id under {@code root} or a unique prefix
+     * of one; with {@code ref} null, the latest run under {@code root}.
+     *
+     * @throws IllegalArgumentException saying where it looked and which runs exist, if none matches
+     *     or a prefix matches several
+     */
+    static Path find(String ref, Path root) throws IOException {
+        List<RunsCommand.Run> runs = RunsCommand.list(root).stream().filter(r -> isRun(r.folder())).toList();
+        if (ref == null) {
+            if (runs.isEmpty()) {
+                throw new IllegalArgumentException("no runs under " + root.toAbsolutePath() + " (./backprop train "
+                        + "writes them; name a run folder, or the runs folder option of the command looks elsewhere)");
+            }
+            return runs.getLast().folder();
+        }
+        Path asPath = Path.of(ref);
+        if (Files.isDirectory(asPath)) {
+            if (!isRun(asPath)) {
+                throw new IllegalArgumentException(asPath.toAbsolutePath() + " is not a run folder, or an incomplete "
+                        + "one (it has neither manifest.json nor metrics.jsonl)");
+            }
+            return asPath;
+        }
+        Path exact = root.resolve(ref);
+        if (Files.isDirectory(exact)) {
+            if (!isRun(exact)) {
+                throw new IllegalArgumentException("run '" + ref + "' (" + exact.toAbsolutePath() + ") is incomplete: "
+                        + "it has neither manifest.json nor metrics.jsonl (a run stopped before it wrote them?)");
+            }
+            return exact;
+        }
+        List<RunsCommand.Run> matches = runs.stream().filter(r -> r.id().startsWith(ref)).toList();
+        if (matches.size() == 1) {
+            return matches.getFirst().folder();
+        }
+        if (matches.size() > 1) {
+            throw new IllegalArgumentException("run '" + ref + "' is ambiguous under " + root.toAbsolutePath()
+                    + ": it starts " + ids(matches) + "; give more of the id");
+        }
+        throw new IllegalArgumentException("no run '" + ref + "': not a folder, nor a run id (or the start of one) "
+                + "under " + root.toAbsolutePath() + (runs.isEmpty() ? ", which holds no runs"
+                : "; the runs there, newest last: " + ids(runs)) + " (`./backprop runs` lists them)");
+    }
+
+    private static boolean isRun(Path folder) {
+        return Files.isRegularFile(folder.resolve("manifest.json")) || Files.isRegularFile(folder.resolve("metrics.jsonl"));
+    }
+
+    private static String ids(List<RunsCommand.Run> runs) {
+        int shown = 10;
+        List<String> ids = runs.stream().map(RunsCommand.Run::id).toList();
+        return ids.size() <= shown ? String.join(", ", ids)
+                : "\u2026, " + String.join(", ", ids.subList(ids.size() - shown, ids.size())) + " (" + ids.size()
+                + " in all)";
     }
 
     @SuppressWarnings("unchecked")

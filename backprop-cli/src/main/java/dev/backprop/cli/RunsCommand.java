@@ -109,7 +109,7 @@ final class RunsCommand implements Callable<Integer> {
         boolean all;
 
         @Override
-        public Integer call() {
+        public Integer call() throws java.io.IOException {
             Map<String, Object> ma = manifest(a);
             Map<String, Object> mb = manifest(b);
             PrintStream out = System.out;
@@ -157,8 +157,8 @@ final class RunsCommand implements Callable<Integer> {
             return 0;
         }
 
-        private Map<String, Object> manifest(String idOrPath) {
-            Path folder = Files.isDirectory(Path.of(idOrPath)) ? Path.of(idOrPath) : dir.resolve(idOrPath);
+        private Map<String, Object> manifest(String idOrPath) throws java.io.IOException {
+            Path folder = RunRef.find(idOrPath, dir);
             Run r = read(folder);
             if (r.manifest() == null) {
                 throw new IllegalArgumentException("run '" + idOrPath + "' (" + folder.toAbsolutePath() + "): "

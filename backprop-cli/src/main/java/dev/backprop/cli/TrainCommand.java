@@ -226,17 +226,22 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** The weights file of {@code --init-from}: a .safetensors file, a run folder, or a run id under --out. */
-    private Path initWeights(String ref) {
+    private Path initWeights(String ref) throws java.io.IOException {
         Path p = Path.of(ref);
         if (Files.isRegularFile(p)) {
             return p;
         }
-        Path dir = Files.isDirectory(p) ? p : out.resolve(ref);
+        Path dir;
+        try {
+            dir = RunRef.find(ref, out);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--init-from " + ref + ": expected a .safetensors file, a run folder or "
+                    + "a run id; " + e.getMessage(), e);
+        }
         Path weights = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(weights)) {
-            throw new IllegalArgumentException("--init-from " + ref + ": expected a .safetensors file, a run folder "
-                    + "or a run id under " + out.toAbsolutePath() + " with a model.safetensors (did that run finish? "
-                    + "`backprop runs` lists them); not found: " + weights);
+            throw new IllegalArgumentException("--init-from " + ref + ": the run has no model.safetensors (did it "
+                    + "finish? `backprop runs` lists the runs); not found: " + weights);
         }
         return weights;
     }

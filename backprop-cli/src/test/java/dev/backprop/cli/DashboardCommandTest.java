@@ -34,13 +34,13 @@ class DashboardCommandTest {
         Path older = run("20261122-090000-mlp", "2026-11-22T09:00:00Z");
         Path newer = run("20261123-090000-cnn", "2026-11-23T09:00:00Z");
         Files.createDirectories(runs.resolve("not-a-run"));
-        assertEquals(newer, DashboardCommand.resolve(null, runs));
-        assertEquals(older, DashboardCommand.resolve("20261122-090000-mlp", runs));
-        assertEquals(older, DashboardCommand.resolve("20261122", runs));
-        assertEquals(newer, DashboardCommand.resolve(newer.toString(), runs));
+        assertEquals(newer, RunRef.find(null, runs));
+        assertEquals(older, RunRef.find("20261122-090000-mlp", runs));
+        assertEquals(older, RunRef.find("20261122", runs));
+        assertEquals(newer, RunRef.find(newer.toString(), runs));
 
         IllegalArgumentException ambiguous = assertThrows(IllegalArgumentException.class,
-                () -> DashboardCommand.resolve("2026112", runs));
+                () -> RunRef.find("2026112", runs));
         assertTrue(ambiguous.getMessage().contains("ambiguous") && ambiguous.getMessage().contains("20261122-090000-mlp")
                 && ambiguous.getMessage().contains("20261123-090000-cnn"), ambiguous.getMessage());
 

@@ -161,7 +161,8 @@ public final class Doctor {
                     num(l0), divergingRun)));
         }
         if (recentLoss.size() >= SPIKE_WINDOW) {
-            double m = median(new ArrayList<>(recentLoss));
+            // the window's median only when the loss is above its start: most steps cost two comparisons
+            double m = pendingSpikeStep < 0 && loss > l0 ? median(new ArrayList<>(recentLoss)) : Double.NaN;
             if (pendingSpikeStep >= 0 && loss < SPIKE_FACTOR * pendingSpikeMedian) {
                 spikes++; // the loss came back down: a spike, not a divergence
                 raise(out, new Diagnosis(LOSS_SPIKE, Severity.WARNING, pendingSpikeStep, List.of(),
@@ -173,7 +174,7 @@ public final class Doctor {
                                 + "warm-up; look for outliers or mislabelled examples in the batch; with Adam, a "
                                 + "larger eps damps steps on rarely-seen parameters."));
                 pendingSpikeStep = -1;
-            } else if (pendingSpikeStep < 0 && m > 0 && loss > SPIKE_FACTOR * m && loss > l0) {
+            } else if (m > 0 && loss > SPIKE_FACTOR * m) {
                 pendingSpikeStep = step;
                 pendingSpikeLoss = loss;
                 pendingSpikeMedian = m;
