@@ -1,0 +1,215 @@
+package dev.backprop.onnx;
+
+import dev.backprop.autograd.GradMode;
+import dev.backprop.autograd.HookHandle;
+import dev.backprop.io.AtomicFiles;
+import dev.backprop.models.CharLSTM;
+import dev.backprop.models.GPT;
+import dev.backprop.nn.Embedding;
+import dev.backprop.nn.Module;
+import dev.backprop.onnx.OnnxWriter.Attr;
+import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Shape;
+import dev.backprop.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Exports a backprop model as an ONNX file (opset {@value OnnxWriter#OPSET}, IR version
+ * {@value OnnxWriter#IR_VERSION}) that ONNX Runtime and other ONNX tools run with the model's
+ * eval-mode numbers: dropout is the identity, batch norm uses its running statistics. The batch
+ * dimension is symbolic ({@code batch}), and so is the sequence length of the language models.
+ *
+ * <ul>
+ *   <li>{@link GPT}: input {@code input_ids} int64 (batch, sequence), output {@code logits}
+ *       (batch, sequence, vocab), with the causal mask; sequence ≤ the context length.
+ *   <li>{@link CharLSTM}: the same input and output, from a zero initial state (ONNX {@code LSTM}).
+ *   <li>A tree of one-input layers (a {@link dev.backprop.nn.Sequential} of Linear, Conv2d,
+ *       pooling, BatchNorm, Dropout, Flatten, activations, Embedding, LayerNorm, ...): input
+ *       {@code input} (batch, inputShape...), output {@code output}. The layers are run once on a
+ *       sample of that shape to learn the shapes between them.
+ * </ul>
+ *
+ * A layer with no ONNX mapping is an {@link UnsupportedOperationException} naming its path and
+ * type. Initializers carry the state-dict keys ({@code blocks.0.qkv.weight}); the recurrent
+ * weights, reordered to ONNX's gate order, are {@code lstm.l0.W}, {@code .R}, {@code .B}.
+ *
+ * <pre>{@code
+ * Module mlp = new Sequential(new Flatten(), new Linear(784, 10));
+ * OnnxExporter.export(mlp, Path.of("mlp.onnx"), 1, 28, 28);   // input (batch, 1, 28, 28)
+ * OnnxExporter.export(gpt, Path.of("gpt.onnx"));               // input_ids (batch, sequence)
+ * }</pre>
+ */
+public final class OnnxExporter {
+    private OnnxExporter() {}
+
+    /**
+     * Writes {@code model} as an ONNX file, atomically.
+     *
+     * @param inputShape the input's shape without the batch dimension, for layer trees ({@code 1, 28, 28});
+     *     nothing for GPT and CharLSTM, whose input is token ids (batch, sequence)
+     */
+    public static void export(Module model, Path file, int... inputShape) throws IOException {
+        AtomicFiles.write(file, toBytes(model, inputShape));
+    }
+
+    /** The ONNX file's bytes; see {@link #export}. */
+    public static byte[] toBytes(Module model, int... inputShape) {
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            return switch (model) {
+                case GPT gpt -> gpt(gpt);
+                case CharLSTM lstm -> charLstm(lstm);
+                default -> layers(model, inputShape);
+            };
+        } finally {
+            model.train(wasTraining);
+        }
+    }
+
+    // ------------------------------------------------------------------ trees of one-input layers
+
+    private static byte[] layers(Module model, int[] inputShape) {
+        if (inputShape == null || inputShape.length == 0) {
+            throw new IllegalArgumentException("exporting " + model.typeName() + " to ONNX needs the shape of one "
+                    + "input without the batch dimension (for example 1, 28, 28 for 28x28 grey images, or 20 for "
+                    + "20 features)");
+        }
+        boolean tokens = firstLeaf(model) instanceof Embedding;
+        int[] sampleShape = new int[inputShape.length + 1];
+        sampleShape[0] = 1;
+        System.arraycopy(inputShape, 0, sampleShape, 1, inputShape.length);
+        Tensor sample = tokens ? Tensor.ofLongs(new long[Shape.numel(sampleShape)], sampleShape) : Tensor.zeros(sampleShape);
+        Map<Module, int[][]> shapes = new IdentityHashMap<>();
+        List<HookHandle> hooks = new ArrayList<>();
+        for (Module m : model.namedModules().values()) {
+            hooks.add(m.registerForwardHook((mod, in, out) -> shapes.putIfAbsent(mod, new int[][] {in.shape(),
+                    out.shape()})));
+        }
+        Tensor out;
+        try {
+            out = model.forward(sample);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("exporting " + model.typeName() + " to ONNX: the model does not accept "
+                    + "an input of shape " + Shape.str(sampleShape) + " (batch 1 and the given input shape): "
+                    + e.getMessage(), e);
+        } finally {
+            hooks.forEach(HookHandle::remove);
+        }
+        OnnxWriter w = new OnnxWriter(model.typeName());
+        w.docString("backprop " + model.typeName() + ", eval mode; input (batch, " + Shape.str(inputShape)
+                .replaceAll("[\\[\\]]", "") + ")");
+        String x = w.input("input", tokens ? DType.INT64 : DType.FLOAT32, dims(sampleShape));
+        LayerEmitter e = new LayerEmitter(w, shapes);
+        String y = e.module(model, x);
+        w.output(y, "output", DType.FLOAT32, dims(out.shape()));
+        return w.toByteArray();
+    }
+
+    private static Module firstLeaf(Module m) {
+        Module cur = m;
+        while (!cur.namedChildren().isEmpty()) {
+            cur = cur.namedChildren().values().iterator().next();
+        }
+        return cur;
+    }
+
+    /** ONNX dimensions: the first is the symbolic "batch", the others fixed. */
+    private static Object[] dims(int[] shape) {
+        Object[] d = new Object[shape.length];
+        d[0] = "batch";
+        for (int i = 1; i < shape.length; i++) {
+            d[i] = shape[i];
+        }
+        return d;
+    }
+
+    // ------------------------------------------------------------------ GPT
+
+    /**
+     * <pre>
+     *   x = Gather(wte, ids) + Slice(wpe, 0, T)
+     *   per block: x += proj(attention(LN1(x))), x += fc2(gelu_tanh(fc(LN2(x))))
+     *     attention: qkv → Reshape (B, T, 3, nH, hd) → Transpose (3, B, nH, T, hd) → q, k, v;
+     *                Softmax(q kᵀ · scale + causal mask) v → Transpose, Reshape (B, T, d)
+     *   logits = LN_f(x) wteᵀ
+     * </pre>
+     */
+    private static byte[] gpt(GPT model) {
+        GPT.Config c = model.config();
+        OnnxWriter w = new OnnxWriter("GPT");
+        w.docString("backprop GPT " + model.toString() + "; input_ids int64 (batch, sequence) with "
+                + "sequence <= " + c.contextLength() + ", output logits (batch, sequence, " + c.vocabSize() + ")");
+        LayerEmitter e = new LayerEmitter(w, Map.of());
+        String ids = w.input("input_ids", DType.INT64, "batch", "sequence");
+        String t = w.node("", "Shape", List.of(ids), Attr.i("start", 1), Attr.i("end", 2)); // [T]
+        String tok = e.embedding(model.wte(), ids); // (B, T, d)
+        String pos = w.node("wpe", "Slice", List.of(e.param("wpe.weight", model.wpe().weight()),
+                w.constantLongs("wpe", 0), t, w.constantLongs("wpe", 0))); // (T, d)
+        String x = w.node("", "Add", List.of(tok, pos));
+        int ctx = c.contextLength();
+        float[] bias = new float[ctx * ctx]; // 0 where attention is allowed (j <= i), -inf above the diagonal
+        for (int i = 0; i < ctx; i++) {
+            Arrays.fill(bias, i * ctx + i + 1, (i + 1) * ctx, Float.NEGATIVE_INFINITY);
+        }
+        String maskFull = w.initializer("causal_mask", Tensor.of(bias, ctx, ctx));
+        String mask = w.node("causal_mask", "Slice", List.of(maskFull, w.constantLongs("causal_mask", 0, 0),
+                w.node("causal_mask", "Concat", List.of(t, t), Attr.i("axis", 0)),
+                w.constantLongs("causal_mask", 0, 1))); // (T, T)
+        int nH = c.nHead();
+        int hd = c.headDim();
+        int d = c.dModel();
+        String scale = w.constantFloat("attn", (float) (1.0 / Math.sqrt(hd)));
+        String[] which = {w.constantLong("attn", 0), w.constantLong("attn", 1), w.constantLong("attn", 2)};
+        String splitShape = w.constantLongs("attn", 0, 0, 3, nH, hd);
+        String mergeShape = w.constantLongs("attn", 0, 0, d);
+        for (GPT.Block b : model.blocks()) {
+            String p = b.path();
+            String qkv = e.linear(b.qkv(), e.layerNorm(b.ln1(), x), 3); // (B, T, 3d)
+            String heads = w.node(p, "Transpose", List.of(w.node(p, "Reshape", List.of(qkv, splitShape))),
+                    Attr.ints("perm", 2, 0, 3, 1, 4)); // (3, B, nH, T, hd)
+            String q = w.node(p + ".q", "Gather", List.of(heads, which[0]), Attr.i("axis", 0));
+            String k = w.node(p + ".k", "Gather", List.of(heads, which[1]), Attr.i("axis", 0));
+            String v = w.node(p + ".v", "Gather", List.of(heads, which[2]), Attr.i("axis", 0));
+            String kT = w.node(p, "Transpose", List.of(k), Attr.ints("perm", 0, 1, 3, 2));
+            String scores = w.node(p, "Mul", List.of(w.node(p, "MatMul", List.of(q, kT)), scale)); // (B, nH, T, T)
+            String att = w.node(p, "Softmax", List.of(w.node(p, "Add", List.of(scores, mask))), Attr.i("axis", -1));
+            String y = w.node(p, "MatMul", List.of(att, v)); // (B, nH, T, hd)
+            String merged = w.node(p, "Reshape", List.of(w.node(p, "Transpose", List.of(y),
+                    Attr.ints("perm", 0, 2, 1, 3)), mergeShape)); // (B, T, d)
+            x = w.node(p, "Add", List.of(x, e.linear(b.proj(), merged, 3)));
+            String hidden = e.gelu(p + ".act", e.linear(b.fc(), e.layerNorm(b.ln2(), x), 3), true);
+            x = w.node(p, "Add", List.of(x, e.linear(b.fc2(), hidden, 3)));
+        }
+        String h = e.layerNorm(model.lnF(), x);
+        String logits = w.node("lm_head", "MatMul", List.of(h, e.transposedParam(e.param("wte.weight",
+                model.wte().weight())))); // tied to the token embedding
+        w.output(logits, "logits", DType.FLOAT32, "batch", "sequence", c.vocabSize());
+        return w.toByteArray();
+    }
+
+    // ------------------------------------------------------------------ CharLSTM
+
+    /** Gather(emb, ids) → Transpose (T, B, E) → LSTM per layer → Transpose (B, T, H) → head. */
+    private static byte[] charLstm(CharLSTM model) {
+        CharLSTM.Config c = model.config();
+        OnnxWriter w = new OnnxWriter("CharLSTM");
+        w.docString("backprop CharLSTM; input_ids int64 (batch, sequence), output logits (batch, sequence, "
+                + c.vocabSize() + "), from a zero initial state");
+        LayerEmitter e = new LayerEmitter(w, Map.of());
+        String ids = w.input("input_ids", DType.INT64, "batch", "sequence");
+        String emb = e.embedding(model.emb(), ids); // (B, T, E)
+        String timeMajor = w.node("lstm", "Transpose", List.of(emb), Attr.ints("perm", 1, 0, 2));
+        String h = e.lstm(model.lstm(), timeMajor); // (T, B, H)
+        String batchMajor = w.node("lstm", "Transpose", List.of(h), Attr.ints("perm", 1, 0, 2));
+        String logits = e.linear(model.head(), batchMajor, 3);
+        w.output(logits, "logits", DType.FLOAT32, "batch", "sequence", c.vocabSize());
+        return w.toByteArray();
+    }
+}
