@@ -1,0 +1,116 @@
+package dev.backprop.cli;
+
+import dev.backprop.io.Json;
+import dev.backprop.nn.Module;
+import dev.backprop.onnx.OnnxExporter;
+import dev.backprop.onnx.OnnxWriter;
+import dev.backprop.onnx.PyTorchExporter;
+import dev.backprop.tensor.Shape;
+import dev.backprop.train.LanguageModelRecipe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code backprop export RUN --onnx FILE [--safetensors FILE]}: the model of a run for other runtimes. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Exports the model of a run: --onnx writes an ONNX file (opset " + OnnxWriter.OPSET + ", "
+                + "symbolic batch dimension; eval mode: dropout off, batch norm on its running statistics) that "
+                + "ONNX Runtime runs with backprop's numbers; --safetensors writes the weights under PyTorch's "
+                + "state-dict keys, for load_state_dict in PyTorch. Runs of mlp, cnn, cnn-bn, tabular, char-gpt and "
+                + "char-lstm export; see docs/export.md.")
+final class ExportCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "RUN", description = "run id (or the start of one) under --runs, or a run folder")
+    String run;
+
+    @Option(names = "--onnx", paramLabel = "FILE", description = "write the model as ONNX to FILE")
+    Path onnx;
+
+    @Option(names = "--safetensors", paramLabel = "FILE", description = "write the weights (PyTorch keys) to FILE")
+    Path safetensors;
+
+    @Option(names = "--runs", paramLabel = "DIR", defaultValue = "runs", description = "runs folder (default: ${DEFAULT-VALUE})")
+    Path runs;
+
+    /** The model of a run, ready to export, and the input shape without the batch dimension (empty for token ids). */
+    record Exportable(String recipe, Module model, int[] inputShape) {}
+
+    @Override
+    public Integer call() throws Exception {
+        if (onnx == null && safetensors == null) {
+            throw new IllegalArgumentException("nothing to write: give --onnx FILE and/or --safetensors FILE");
+        }
+        for (Path p : new Path[] {onnx, safetensors}) {
+            Path parent = p == null ? null : p.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new IllegalArgumentException("cannot write " + p + ": the folder " + parent + " does not exist");
+            }
+        }
+        Path dir = RunRef.find(run, runs);
+        Exportable e = load(dir, runs);
+        String input = e.inputShape().length == 0 ? "input_ids int64 (batch, sequence)"
+                : "input (batch, " + Shape.str(e.inputShape()).replaceAll("[\\[\\]]", "") + ")";
+        if (onnx != null) {
+            byte[] bytes = OnnxExporter.toBytes(e.model(), e.inputShape());
+            dev.backprop.io.AtomicFiles.write(onnx, bytes);
+            System.out.println(String.format(Locale.ROOT, "wrote %s: ONNX opset %d, %,d bytes; %s model of run %s, %s",
+                    onnx, OnnxWriter.OPSET, bytes.length, e.recipe(), dir.getFileName(), input));
+        }
+        if (safetensors != null) {
+            PyTorchExporter.export(e.model(), safetensors);
+            System.out.println(String.format(Locale.ROOT, "wrote %s: %d tensors under PyTorch's state-dict keys "
+                    + "(%,d parameters); %s model of run %s", safetensors, e.model().stateDict().size(),
+                    e.model().parameterCount(), e.recipe(), dir.getFileName()));
+        }
+        return 0;
+    }
+
+    /**
+     * The model of the run in {@code dir}, loaded: a language model from its manifest's
+     * configuration, or a recipe's model from the input shape and class count the manifest
+     * records (runs written before they were recorded are rebuilt from their data, as eval does).
+     */
+    @SuppressWarnings("unchecked")
+    static Exportable load(Path dir, Path runsRoot) throws java.io.IOException {
+        Path manifestFile = dir.resolve("manifest.json");
+        if (!Files.isRegularFile(manifestFile)) {
+            throw new IllegalArgumentException("run " + dir + " has no manifest.json (an incomplete run?)");
+        }
+        Map<String, Object> manifest = Json.parseObject(Files.readString(manifestFile));
+        Object recipeName = manifest.get("recipe");
+        if (recipeName instanceof String r && LanguageModelRecipe.isRecipe(r)) {
+            return new Exportable(r, (Module) LanguageModelRecipe.loadRun(dir).model(), new int[0]);
+        }
+        if (IntentRecipe.NAME.equals(recipeName) || TranslateRecipe.NAME.equals(recipeName)) {
+            throw new IllegalArgumentException("run " + dir.getFileName() + " is a " + recipeName + " run, whose model "
+                    + "the exporter does not map yet; runs of " + String.join(", ", Recipes.names())
+                    + ", char-gpt and char-lstm export");
+        }
+        if (!(recipeName instanceof String name) || !Recipes.ALL.containsKey(name)) {
+            throw new IllegalArgumentException("run " + dir.getFileName() + " was trained with the recipe '"
+                    + recipeName + "', which export does not know; runs of " + String.join(", ", Recipes.names())
+                    + ", char-gpt and char-lstm export");
+        }
+        Recipes.Recipe recipe = Recipes.get(name);
+        Map<String, Object> info = manifest.get("model") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        if (info.get("input_shape") instanceof List<?> shape && info.get("num_classes") instanceof Number classes) {
+            int[] inputShape = shape.stream().mapToInt(d -> ((Number) d).intValue()).toArray();
+            Module model = recipe.model(new Recipes.DataShape(inputShape, classes.intValue()));
+            Path weights = dir.resolve("model.safetensors");
+            if (!Files.isRegularFile(weights)) {
+                throw new IllegalArgumentException("run " + dir.getFileName() + " has no model.safetensors (did the "
+                        + "training finish? a run writes it at the end)");
+            }
+            model.load(weights);
+            model.eval();
+            return new Exportable(name, model, inputShape);
+        }
+        RunRef ref = RunRef.open(dir.toString(), runsRoot, null); // an older run: its data gives the shapes
+        return new Exportable(name, ref.model(), ref.data().inputShape());
+    }
+}

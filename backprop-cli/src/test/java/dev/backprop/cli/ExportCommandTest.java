@@ -1,0 +1,124 @@
+package dev.backprop.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.backprop.autograd.GradMode;
+import dev.backprop.io.SafeTensors;
+import dev.backprop.tensor.DType;
+import dev.backprop.tensor.Generator;
+import dev.backprop.tensor.Tensor;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code backprop export}: runs of cnn-bn (batch norm, dropout) and char-lstm, trained for a few
+ * steps, export to ONNX files that ONNX Runtime runs with the run's numbers (within 1e-4), and to
+ * safetensors holding the run's weights under the same keys; bad requests fail with one line.
+ */
+class ExportCommandTest {
+
+    private static Path onlyRun(Path runs) throws Exception {
+        try (Stream<Path> s = Files.list(runs)) {
+            List<Path> all = s.toList();
+            assertEquals(1, all.size(), all.toString());
+            return all.get(0);
+        }
+    }
+
+    @Test
+    void imageAndLanguageModelRunsExport(@TempDir Path dir) throws Exception {
+        Path runs = dir.resolve("runs");
+        CliRun t = CliRun.of("train", "cnn-bn", "--epochs", "1", "--max-steps", "3", "--threads", "1", "--out",
+                runs.toString());
+        assertEquals(0, t.exit(), t.out() + t.err());
+        Path cnnRun = onlyRun(runs);
+        Path onnx = dir.resolve("cnn.onnx");
+        Path weights = dir.resolve("cnn.safetensors");
+        CliRun e = CliRun.of("export", cnnRun.getFileName().toString(), "--runs", runs.toString(), "--onnx",
+                onnx.toString(), "--safetensors", weights.toString());
+        assertEquals(0, e.exit(), e.out() + e.err());
+        assertTrue(e.out().contains("ONNX opset 17") && e.out().contains("input (batch, 1, 28, 28)"), e.out());
+        ExportCommand.Exportable loaded = ExportCommand.load(cnnRun, runs);
+        assertOrtMatches(onnx, loaded, Tensor.rand(new Generator(1), 3, 1, 28, 28));
+        Map<String, Tensor> exported = SafeTensors.read(weights).tensors();
+        Map<String, Tensor> run = SafeTensors.read(cnnRun.resolve("model.safetensors")).tensors();
+        assertEquals(run.keySet(), exported.keySet());
+        assertTrue(exported.containsKey("1.running_mean") && exported.containsKey("14.weight"), exported.keySet()
+                .toString());
+        run.forEach((k, v) -> {
+            assertArrayEquals(v.shape(), exported.get(k).shape(), k);
+            if (v.dtype() == DType.INT64) {
+                assertArrayEquals(v.toLongArray(), exported.get(k).toLongArray(), k);
+            } else {
+                assertArrayEquals(v.toFloatArray(), exported.get(k).toFloatArray(), k);
+            }
+        });
+        assertEquals("pt", SafeTensors.read(weights).metadata().get("format"));
+
+        Path text = dir.resolve("play.txt");
+        Files.writeString(text, LanguageModelCommandsTest.playText());
+        Path lmRuns = dir.resolve("lm");
+        CliRun lm = CliRun.of("train", "char-lstm", "--data", text.toString(), "--iters", "3", "--threads", "1",
+                "--out", lmRuns.toString());
+        assertEquals(0, lm.exit(), lm.out() + lm.err());
+        Path lstmOnnx = dir.resolve("lstm.onnx");
+        CliRun le = CliRun.of("export", onlyRun(lmRuns).toString(), "--onnx", lstmOnnx.toString());
+        assertEquals(0, le.exit(), le.out() + le.err());
+        assertTrue(le.out().contains("input_ids int64 (batch, sequence)"), le.out());
+        ExportCommand.Exportable lstm = ExportCommand.load(onlyRun(lmRuns), lmRuns);
+        assertOrtMatches(lstmOnnx, lstm, Tensor.randint(new Generator(2), 0, 10, 2, 33));
+    }
+
+    @Test
+    void badRequestsFailWithOneLine(@TempDir Path dir) throws Exception {
+        Path runs = dir.resolve("runs");
+        Files.createDirectories(runs);
+        CliRun nothing = CliRun.of("export", "x", "--runs", runs.toString());
+        assertEquals(2, nothing.exit());
+        assertTrue(nothing.err().contains("give --onnx FILE and/or --safetensors FILE"), nothing.err());
+        CliRun unknown = CliRun.of("export", "no-such-run", "--runs", runs.toString(), "--onnx",
+                dir.resolve("m.onnx").toString());
+        assertEquals(2, unknown.exit());
+        assertTrue(unknown.err().contains("no run 'no-such-run'"), unknown.err());
+        CliRun folder = CliRun.of("export", "x", "--runs", runs.toString(), "--onnx",
+                dir.resolve("missing").resolve("m.onnx").toString());
+        assertEquals(2, folder.exit());
+        assertTrue(folder.err().contains("does not exist"), folder.err());
+        assertFalse(Files.exists(dir.resolve("m.onnx")));
+    }
+
+    private static void assertOrtMatches(Path onnx, ExportCommand.Exportable e, Tensor input) throws Exception {
+        Tensor expected = GradMode.noGrad(() -> e.model().forward(input));
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        long[] shape = Arrays.stream(input.shape()).asLongStream().toArray();
+        try (OrtSession s = env.createSession(onnx.toString(), new OrtSession.SessionOptions());
+                OnnxTensor in = input.dtype() == DType.INT64
+                        ? OnnxTensor.createTensor(env, LongBuffer.wrap(input.toLongArray()), shape)
+                        : OnnxTensor.createTensor(env, FloatBuffer.wrap(input.toFloatArray()), shape);
+                OrtSession.Result r = s.run(Map.of(s.getInputNames().iterator().next(), in))) {
+            OnnxTensor out = (OnnxTensor) r.get(0);
+            assertArrayEquals(Arrays.stream(expected.shape()).asLongStream().toArray(), out.getInfo().getShape());
+            FloatBuffer fb = out.getFloatBuffer();
+            float[] want = expected.toFloatArray();
+            double max = 0;
+            for (float w : want) {
+                max = Math.max(max, Math.abs(w - fb.get()));
+            }
+            assertTrue(max <= 1e-4, onnx + ": ONNX Runtime differs from backprop by " + max);
+        }
+    }
+}
