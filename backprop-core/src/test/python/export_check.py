@@ -7,8 +7,9 @@ the same architectures built in PyTorch and give backprop's outputs.
                                 PyTorch model, load_state_dict(strict=True), runs "input" and
                                 compares with "output" (max abs diff <= 1e-4); exit 1 on mismatch
 
-The architectures: the recipes mlp, cnn and cnn-bn (nn.Sequential with the recipe's layers) and
-GPT / CharLSTM of models.py (the benchmark's reference), sized from the file's backprop.config.
+The architectures: the recipes mlp, cnn and cnn-bn (nn.Sequential with the recipe's layers),
+GPT / CharLSTM of models.py (the benchmark's reference) and the intent recipe's TextClassifier
+(below), sized from the file's backprop.config.
 """
 import glob
 import json
@@ -47,6 +48,33 @@ def recipe_model(name, side=28, classes=10):
     raise ValueError("unknown recipe " + name)
 
 
+class TextClassifier(nn.Module):
+    """dev.backprop.models.TextClassifier: Conv1d of several widths over token embeddings, max
+    pooled over the windows that hold a real token, and the masked mean embedding."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.pad, self.widths = c["pad_id"], c["kernel_widths"]
+        e, f = c["embedding_dim"], c["filters"]
+        self.emb = nn.Embedding(c["vocab_size"], e, padding_idx=self.pad)
+        self.embedding_dropout = nn.Dropout(c["embedding_dropout"])
+        self.convs = nn.ModuleList([nn.Conv1d(e, f, k, 1, k - 1) for k in self.widths])
+        self.dropout = nn.Dropout(c["dropout"])
+        self.head = nn.Linear(len(self.widths) * f + e, c["num_classes"])
+
+    def forward(self, ids):
+        mask = (ids != self.pad).float()  # (B, T)
+        e = self.embedding_dropout(self.emb(ids)) * mask.unsqueeze(2)
+        x = e.transpose(1, 2)
+        pooled = []
+        for k, conv in zip(self.widths, self.convs):
+            window = torch.nn.functional.conv1d(mask.unsqueeze(1), torch.ones(1, 1, k), padding=k - 1) > 0
+            pooled.append(conv(x).masked_fill(~window, -1e30).max(2).values.relu())
+        count = mask.sum(1, keepdim=True)
+        pooled.append(e.sum(1) * torch.where(count > 0, 1 / count.clamp(min=1), torch.zeros_like(count)))
+        return self.head(self.dropout(torch.cat(pooled, 1)))
+
+
 def build(case, meta):
     config = json.loads(meta["backprop.config"]) if "backprop.config" in meta else None
     if config is not None and config["type"] == "gpt":
@@ -57,6 +85,8 @@ def build(case, meta):
     if config is not None and config["type"] == "lstm":
         return models.CharLSTM(vocab=config["vocab_size"], emb=config["embedding_dim"],
                                hidden=config["hidden_size"], layers=config["num_layers"])
+    if config is not None and config["type"] == "text_cnn":
+        return TextClassifier(config)
     return recipe_model(case)
 
 

@@ -7,6 +7,7 @@ import dev.backprop.onnx.OnnxWriter;
 import dev.backprop.onnx.PyTorchExporter;
 import dev.backprop.tensor.Shape;
 import dev.backprop.train.LanguageModelRecipe;
+import dev.backprop.train.TextClassification;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Parameters;
         description = "Exports the model of a run: --onnx writes an ONNX file (opset " + OnnxWriter.OPSET + ", "
                 + "symbolic batch dimension; eval mode: dropout off, batch norm on its running statistics) that "
                 + "ONNX Runtime runs with backprop's numbers; --safetensors writes the weights under PyTorch's "
-                + "state-dict keys, for load_state_dict in PyTorch. Runs of mlp, cnn, cnn-bn, tabular, char-gpt and "
-                + "char-lstm export; see docs/export.md.")
+                + "state-dict keys, for load_state_dict in PyTorch. Runs of mlp, cnn, cnn-bn, tabular, char-gpt, "
+                + "char-lstm and intent export; see docs/export.md.")
 final class ExportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN", description = "run id (or the start of one) under --runs, or a run folder")
     String run;
@@ -36,6 +37,9 @@ final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--runs", paramLabel = "DIR", defaultValue = "runs", description = "runs folder (default: ${DEFAULT-VALUE})")
     Path runs;
+
+    /** The recipes whose runs export. */
+    static final String SUPPORTED = "mlp, cnn, cnn-bn, tabular, char-gpt, char-lstm and intent";
 
     /** The model of a run, ready to export, and the input shape without the batch dimension (empty for token ids). */
     record Exportable(String recipe, Module model, int[] inputShape) {}
@@ -53,7 +57,7 @@ final class ExportCommand implements Callable<Integer> {
         }
         Path dir = RunRef.find(run, runs);
         Exportable e = load(dir, runs);
-        String input = e.inputShape().length == 0 ? "input_ids int64 (batch, sequence)"
+        String input = e.inputShape().length == 0 ? "input_ids int64 (batch, sequence) in, logits out"
                 : "input (batch, " + Shape.str(e.inputShape()).replaceAll("[\\[\\]]", "") + ")";
         if (onnx != null) {
             byte[] bytes = OnnxExporter.toBytes(e.model(), e.inputShape());
@@ -86,15 +90,19 @@ final class ExportCommand implements Callable<Integer> {
         if (recipeName instanceof String r && LanguageModelRecipe.isRecipe(r)) {
             return new Exportable(r, (Module) LanguageModelRecipe.loadRun(dir).model(), new int[0]);
         }
-        if (IntentRecipe.NAME.equals(recipeName) || TranslateRecipe.NAME.equals(recipeName)) {
-            throw new IllegalArgumentException("run " + dir.getFileName() + " is a " + recipeName + " run, whose model "
-                    + "the exporter does not map yet; runs of " + String.join(", ", Recipes.names())
-                    + ", char-gpt and char-lstm export");
+        if (IntentRecipe.NAME.equals(recipeName)) {
+            TextClassification clf = TextClassification.load(dir);
+            clf.model().eval();
+            return new Exportable(IntentRecipe.NAME, clf.model(), new int[0]);
+        }
+        if (TranslateRecipe.NAME.equals(recipeName)) {
+            throw new IllegalArgumentException("run " + dir.getFileName() + " is a translate run: its encoder-decoder "
+                    + "transformer (decoded step by step with beam search) has no ONNX mapping yet; runs of "
+                    + SUPPORTED + " export");
         }
         if (!(recipeName instanceof String name) || !Recipes.ALL.containsKey(name)) {
             throw new IllegalArgumentException("run " + dir.getFileName() + " was trained with the recipe '"
-                    + recipeName + "', which export does not know; runs of " + String.join(", ", Recipes.names())
-                    + ", char-gpt and char-lstm export");
+                    + recipeName + "', which export does not know; runs of " + SUPPORTED + " export");
         }
         Recipes.Recipe recipe = Recipes.get(name);
         Map<String, Object> info = manifest.get("model") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();

@@ -84,6 +84,35 @@ class ExportCommandTest {
     }
 
     @Test
+    void intentRunExports(@TempDir Path dir) throws Exception {
+        StringBuilder csv = new StringBuilder("text,label\n");
+        String[][] phrases = {{"my card has not arrived", "where is my new card", "card delivery is late"},
+            {"I lost my card", "my card was stolen", "someone took my wallet"},
+            {"what is the exchange rate", "how much is a dollar in euros", "exchange rate today"}};
+        String[] labels = {"card_arrival", "lost_or_stolen_card", "exchange_rate"};
+        for (int i = 0; i < 60; i++) {
+            csv.append(phrases[i % 3][(i / 3) % 3]).append(i % 2 == 0 ? "?" : "").append(',').append(labels[i % 3])
+                    .append('\n');
+        }
+        Path data = Files.writeString(dir.resolve("intents.csv"), csv);
+        Path runs = dir.resolve("runs");
+        CliRun t = CliRun.of("train", "intent", "--data", data.toString(), "--test", data.toString(), "--epochs", "1",
+                "--threads", "1", "--out", runs.toString());
+        assertEquals(0, t.exit(), t.out() + t.err());
+        Path onnx = dir.resolve("intent.onnx");
+        Path weights = dir.resolve("intent.safetensors");
+        CliRun e = CliRun.of("export", onlyRun(runs).toString(), "--onnx", onnx.toString(), "--safetensors",
+                weights.toString());
+        assertEquals(0, e.exit(), e.out() + e.err());
+        ExportCommand.Exportable loaded = ExportCommand.load(onlyRun(runs), runs);
+        var clf = (dev.backprop.models.TextClassifier) loaded.model();
+        long[] ids = Tensor.randint(new Generator(3), 0, clf.config().vocabSize(), 3, 12).toLongArray();
+        Arrays.fill(ids, 8, 12, clf.config().padId()); // padding at the end of row 0
+        assertOrtMatches(onnx, loaded, Tensor.ofLongs(ids, 3, 12));
+        assertTrue(SafeTensors.read(weights).tensors().containsKey("convs.0.weight"));
+    }
+
+    @Test
     void badRequestsFailWithOneLine(@TempDir Path dir) throws Exception {
         Path runs = dir.resolve("runs");
         Files.createDirectories(runs);

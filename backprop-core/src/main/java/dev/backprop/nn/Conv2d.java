@@ -82,10 +82,6 @@ public final class Conv2d extends ConvNd {
         return dilation.clone();
     }
 
-    public int groups() {
-        return groups;
-    }
-
     @Override
     protected String extraRepr() {
         return convRepr(inChannels, outChannels, kernelSize, stride, padding, dilation, null, groups, bias() == null);

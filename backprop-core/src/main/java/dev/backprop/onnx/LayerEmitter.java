@@ -4,16 +4,23 @@ import dev.backprop.nn.Activation;
 import dev.backprop.nn.AdaptiveAvgPool2d;
 import dev.backprop.nn.AvgPool2d;
 import dev.backprop.nn.BatchNorm;
+import dev.backprop.nn.Conv1d;
 import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Dropout;
 import dev.backprop.nn.Embedding;
 import dev.backprop.nn.Flatten;
+import dev.backprop.nn.GRU;
 import dev.backprop.nn.LSTM;
 import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.Linear;
 import dev.backprop.nn.MaxPool2d;
 import dev.backprop.nn.Module;
+import dev.backprop.nn.MultiheadAttention;
+import dev.backprop.nn.RNN;
+import dev.backprop.nn.RecurrentBase;
 import dev.backprop.nn.Sequential;
+import dev.backprop.nn.TransformerEncoder;
+import dev.backprop.nn.TransformerEncoderLayer;
 import dev.backprop.onnx.OnnxWriter.Attr;
 import dev.backprop.tensor.Shape;
 import dev.backprop.tensor.Tensor;
@@ -36,8 +43,9 @@ import java.util.Map;
  */
 final class LayerEmitter {
     /** The layer types {@link #module} maps, for messages. */
-    static final String SUPPORTED = "Sequential, Linear, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, "
-            + "BatchNorm1d, BatchNorm2d, Dropout, Flatten, Embedding, LayerNorm, ReLU, LeakyReLU, ELU, GELU, SiLU, "
+    static final String SUPPORTED = "Sequential, Linear, Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, "
+            + "BatchNorm1d, BatchNorm2d, Dropout, Flatten, Embedding, LayerNorm, RNN, LSTM, GRU, MultiheadAttention "
+            + "(self-attention), TransformerEncoderLayer, TransformerEncoder (without masks), ReLU, LeakyReLU, ELU, GELU, SiLU, "
             + "Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Identity";
 
     final OnnxWriter w;
@@ -87,6 +95,10 @@ final class LayerEmitter {
             }
             case Linear l -> linear(l, x, inShape(m).length);
             case Conv2d c -> conv2d(c, x);
+            case Conv1d c -> {
+                requireBatched(c, 3);
+                yield conv1d(c, x);
+            }
             case MaxPool2d mp -> maxPool2d(mp, x);
             case AvgPool2d ap -> avgPool2d(ap, x);
             case AdaptiveAvgPool2d ap -> adaptiveAvgPool2d(ap, x);
@@ -94,6 +106,10 @@ final class LayerEmitter {
             case Dropout d -> x; // the identity at inference
             case Flatten f -> flatten(f, x);
             case Embedding e -> embedding(e, x);
+            case RecurrentBase r -> recurrent(r, x, inShape(m).length);
+            case MultiheadAttention a -> multiheadAttention(a, x, inShape(m).length);
+            case TransformerEncoderLayer l -> encoderLayer(l, x, inShape(m).length);
+            case TransformerEncoder enc -> encoder(enc, x, inShape(m).length);
             case LayerNorm ln -> layerNorm(ln, x);
             case Activation a -> activation(a, x);
             default -> throw unsupported(m, p.isEmpty() ? "the model" : "layer " + p);
@@ -150,6 +166,17 @@ final class LayerEmitter {
         return w.node(c.path(), "Conv", in, Attr.ints("kernel_shape", k[0], k[1]), Attr.ints("strides", s[0], s[1]),
                 Attr.ints("pads", pad[0], pad[1], pad[0], pad[1]), Attr.ints("dilations", d[0], d[1]),
                 Attr.i("group", c.groups()));
+    }
+
+    /** Conv1d on (N, C, L): Conv with one spatial dimension. */
+    String conv1d(Conv1d c, String x) {
+        List<String> in = new ArrayList<>(List.of(x, param(key(c, "weight"), c.weight())));
+        if (c.bias() != null) {
+            in.add(param(key(c, "bias"), c.bias()));
+        }
+        return w.node(c.path(), "Conv", in, Attr.ints("kernel_shape", c.kernelSize()),
+                Attr.ints("strides", c.stride()), Attr.ints("pads", c.padding(), c.padding()),
+                Attr.ints("dilations", c.dilation()), Attr.i("group", c.groups()));
     }
 
     String maxPool2d(MaxPool2d m, String x) {
@@ -302,35 +329,70 @@ final class LayerEmitter {
     }
 
     /**
-     * The ONNX LSTM op for {@code lstm} on a time-major input (T, B, in): one node per layer (both
-     * directions in one), PyTorch's gates i, f, g, o reordered to ONNX's i, o, f, c and the two
-     * biases concatenated. Returns the top layer's output (T, B, D·H).
+     * A recurrent layer (RNN, LSTM, GRU) on its input layout: (N, L, in) with batchFirst, (L, N,
+     * in), or unbatched (L, in) when {@code inputRank} is 2; see {@link #recurrentTimeMajor}.
      */
-    String lstm(LSTM lstm, String x) {
-        int h = lstm.hiddenSize();
-        int dirs = lstm.options().directions();
-        Map<String, Tensor> state = lstm.stateDict();
-        String p = lstm.path();
+    String recurrent(RecurrentBase rnn, String x, int inputRank) {
+        String p = rnn.path();
+        boolean batchFirst = rnn.options().batchFirst();
+        String timeMajor = inputRank == 2 ? w.node(p, "Unsqueeze", List.of(x, w.constantLongs(p, 1)))
+                : batchFirst ? w.node(p, "Transpose", List.of(x), Attr.ints("perm", 1, 0, 2)) : x;
+        String y = recurrentTimeMajor(rnn, timeMajor);
+        return inputRank == 2 ? w.node(p, "Squeeze", List.of(y, w.constantLongs(p, 1)))
+                : batchFirst ? w.node(p, "Transpose", List.of(y), Attr.ints("perm", 1, 0, 2)) : y;
+    }
+
+    /**
+     * The ONNX RNN, LSTM or GRU op for {@code rnn} on a time-major input (T, B, in): one node per
+     * layer (both directions in one), from zero states. PyTorch's gate blocks are reordered to
+     * ONNX's (LSTM i, f, g, o to i, o, f, c; GRU r, z, n to z, r, h, with linear_before_reset as
+     * PyTorch computes n) and the two biases concatenated. Returns the top layer's output (T, B, D·H).
+     */
+    String recurrentTimeMajor(RecurrentBase rnn, String x) {
+        int h = rnn.hiddenSize();
+        int dirs = rnn.options().directions();
+        Map<String, Tensor> state = rnn.stateDict();
+        String p = rnn.path();
+        String op;
+        int[] order; // ONNX gate block j = PyTorch gate block order[j]
+        List<Attr> attrs = new ArrayList<>(List.of(Attr.i("hidden_size", h),
+                Attr.s("direction", dirs == 2 ? "bidirectional" : "forward")));
+        switch (rnn) {
+            case LSTM l -> {
+                op = "LSTM";
+                order = new int[] {0, 3, 1, 2};
+            }
+            case GRU g -> {
+                op = "GRU";
+                order = new int[] {1, 0, 2};
+                attrs.add(Attr.i("linear_before_reset", 1));
+            }
+            case RNN r -> {
+                op = "RNN";
+                order = new int[] {0};
+                String act = r.nonlinearity() == RNN.Nonlinearity.TANH ? "Tanh" : "Relu";
+                attrs.add(dirs == 2 ? Attr.strings("activations", act, act) : Attr.strings("activations", act));
+            }
+        }
         String in = x;
-        for (int layer = 0; layer < lstm.options().numLayers(); layer++) {
+        for (int layer = 0; layer < rnn.options().numLayers(); layer++) {
             List<Tensor> ws = new ArrayList<>();
             List<Tensor> rs = new ArrayList<>();
             List<Tensor> bs = new ArrayList<>();
             for (int dir = 0; dir < dirs; dir++) {
                 String suffix = "_l" + layer + (dir == 1 ? "_reverse" : "");
-                ws.add(gatesToOnnx(state.get("weight_ih" + suffix), h));
-                rs.add(gatesToOnnx(state.get("weight_hh" + suffix), h));
+                ws.add(gatesToOnnx(state.get("weight_ih" + suffix), h, order));
+                rs.add(gatesToOnnx(state.get("weight_hh" + suffix), h, order));
                 Tensor bih = state.get("bias_ih" + suffix);
                 Tensor bhh = state.get("bias_hh" + suffix);
-                bs.add(bih == null ? Tensor.zeros(8 * h)
-                        : Tensor.cat(List.of(gatesToOnnx(bih, h), gatesToOnnx(bhh, h)), 0));
+                bs.add(bih == null ? Tensor.zeros(2 * order.length * h)
+                        : Tensor.cat(List.of(gatesToOnnx(bih, h, order), gatesToOnnx(bhh, h, order)), 0));
             }
             String prefix = (p.isEmpty() ? "" : p + ".") + "l" + layer;
-            String wName = w.initializer(prefix + ".W", Tensor.stack(ws, 0)); // (D, 4H, in)
-            String rName = w.initializer(prefix + ".R", Tensor.stack(rs, 0)); // (D, 4H, H)
-            String bName = w.initializer(prefix + ".B", Tensor.stack(bs, 0)); // (D, 8H)
-            String y = w.node(prefix, "LSTM", List.of(in, wName, rName, bName), Attr.i("hidden_size", h),
-                    Attr.s("direction", dirs == 2 ? "bidirectional" : "forward")); // Y: (T, D, B, H)
+            String wName = w.initializer(prefix + ".W", Tensor.stack(ws, 0)); // (D, G·H, in)
+            String rName = w.initializer(prefix + ".R", Tensor.stack(rs, 0)); // (D, G·H, H)
+            String bName = w.initializer(prefix + ".B", Tensor.stack(bs, 0)); // (D, 2·G·H)
+            String y = w.node(prefix, op, List.of(in, wName, rName, bName), attrs.toArray(Attr[]::new)); // (T, D, B, H)
             if (dirs == 1) {
                 in = w.node(prefix, "Squeeze", List.of(y, w.constantLongs(prefix, 1)));
             } else {
@@ -341,11 +403,102 @@ final class LayerEmitter {
         return in;
     }
 
-    /** Rows in PyTorch's gate blocks i, f, g, o to ONNX's i, o, f, c (= g). */
-    private static Tensor gatesToOnnx(Tensor t, int h) {
+    /** The gate blocks of {@code t} (rows, H each) in ONNX's order: block j is PyTorch's block order[j]. */
+    private static Tensor gatesToOnnx(Tensor t, int h, int[] order) {
         Tensor c = t.detach();
-        return Tensor.cat(List.of(c.slice(0, 0, h), c.slice(0, 3 * h, 4 * h), c.slice(0, h, 2 * h),
-                c.slice(0, 2 * h, 3 * h)), 0).contiguous();
+        List<Tensor> blocks = new ArrayList<>();
+        for (int j : order) {
+            blocks.add(c.slice(0, j * h, (j + 1) * h));
+        }
+        return Tensor.cat(blocks, 0).contiguous();
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    /**
+     * Multi-head attention from packed projections {@code qkv} (B, T, 3E): q, k, v split into
+     * {@code heads} heads of {@code headDim}, softmax(q kᵀ / √headDim + mask) v with the heads
+     * merged back, (B, T, E). {@code mask} is an additive (T, T) value or null.
+     */
+    String attentionHeads(String p, String qkv, int heads, int headDim, String mask) {
+        String split = w.node(p, "Reshape", List.of(qkv, w.constantLongs(p, 0, 0, 3, heads, headDim)));
+        String h = w.node(p, "Transpose", List.of(split), Attr.ints("perm", 2, 0, 3, 1, 4)); // (3, B, nH, T, hd)
+        String q = w.node(p + ".q", "Gather", List.of(h, w.constantLong(p, 0)), Attr.i("axis", 0));
+        String k = w.node(p + ".k", "Gather", List.of(h, w.constantLong(p, 1)), Attr.i("axis", 0));
+        String v = w.node(p + ".v", "Gather", List.of(h, w.constantLong(p, 2)), Attr.i("axis", 0));
+        String kT = w.node(p, "Transpose", List.of(k), Attr.ints("perm", 0, 1, 3, 2));
+        String scores = w.node(p, "Mul", List.of(w.node(p, "MatMul", List.of(q, kT)),
+                w.constantFloat(p, (float) (1.0 / Math.sqrt(headDim))))); // (B, nH, T, T)
+        if (mask != null) {
+            scores = w.node(p, "Add", List.of(scores, mask));
+        }
+        String att = w.node(p, "Softmax", List.of(scores), Attr.i("axis", -1));
+        String y = w.node(p, "MatMul", List.of(att, v)); // (B, nH, T, hd)
+        return w.node(p, "Reshape", List.of(w.node(p, "Transpose", List.of(y), Attr.ints("perm", 0, 2, 1, 3)),
+                w.constantLongs(p, 0, 0, (long) heads * headDim))); // (B, T, E)
+    }
+
+    /** Self-attention {@code m(x, x, x)} without masks, on (B, T, E) (batch first). */
+    String selfAttention(MultiheadAttention m, String x) {
+        if (m.inProjWeight() == null) {
+            throw new UnsupportedOperationException("cannot export " + m.describe() + " to ONNX as self-attention: "
+                    + "it has separate kdim/vdim projections, which a one-input forward does not use");
+        }
+        String p = m.path();
+        String qkv = w.node(p, "MatMul", List.of(x, transposedParam(param(key(m, "in_proj_weight"),
+                m.inProjWeight()))));
+        if (m.inProjBias() != null) {
+            qkv = w.node(p, "Add", List.of(qkv, param(key(m, "in_proj_bias"), m.inProjBias())));
+        }
+        return linear(m.outProj(), attentionHeads(p, qkv, m.numHeads(), m.headDim(), null), 3);
+    }
+
+    /** (S, N, E) (sequence first), (N, S, E) (batch first) or (S, E) to (N, S, E). */
+    private String toBatchFirst(String p, String x, int rank, boolean batchFirst) {
+        return rank == 2 ? w.node(p, "Unsqueeze", List.of(x, w.constantLongs(p, 0)))
+                : batchFirst ? x : w.node(p, "Transpose", List.of(x), Attr.ints("perm", 1, 0, 2));
+    }
+
+    private String fromBatchFirst(String p, String x, int rank, boolean batchFirst) {
+        return rank == 2 ? w.node(p, "Squeeze", List.of(x, w.constantLongs(p, 0)))
+                : batchFirst ? x : w.node(p, "Transpose", List.of(x), Attr.ints("perm", 1, 0, 2));
+    }
+
+    /** MultiheadAttention's one-input forward: self-attention on its layout. */
+    String multiheadAttention(MultiheadAttention m, String x, int rank) {
+        String p = m.path();
+        return fromBatchFirst(p, selfAttention(m, toBatchFirst(p, x, rank, m.batchFirst())), rank, m.batchFirst());
+    }
+
+    /** TransformerEncoderLayer without masks, post-norm or pre-norm, relu or exact gelu; dropout is the identity. */
+    String encoderLayer(TransformerEncoderLayer l, String x, int rank) {
+        String p = l.path();
+        boolean batchFirst = l.options().batchFirst();
+        String h = toBatchFirst(p, x, rank, batchFirst);
+        if (l.options().normFirst()) {
+            h = w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), layerNorm(l.norm1(), h))));
+            h = w.node(p, "Add", List.of(h, feedForward(l, layerNorm(l.norm2(), h))));
+        } else {
+            h = layerNorm(l.norm1(), w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), h))));
+            h = layerNorm(l.norm2(), w.node(p, "Add", List.of(h, feedForward(l, h))));
+        }
+        return fromBatchFirst(p, h, rank, batchFirst);
+    }
+
+    private String feedForward(TransformerEncoderLayer l, String x) {
+        String hidden = linear(l.linear1(), x, 3);
+        String act = "gelu".equals(l.options().activation()) ? gelu(l.path() + ".activation", hidden, false)
+                : w.node(l.path() + ".activation", "Relu", List.of(hidden));
+        return linear(l.linear2(), act, 3);
+    }
+
+    /** TransformerEncoder without masks: its layers, then its final norm if it has one. */
+    String encoder(TransformerEncoder e, String x, int rank) {
+        String h = x;
+        for (int i = 0; i < e.numLayers(); i++) {
+            h = encoderLayer(e.layer(i), h, rank);
+        }
+        return e.norm() == null ? h : layerNorm(e.norm(), h);
     }
 
     private void requireBatched(Module m, int rank) {

@@ -5,6 +5,8 @@ import dev.backprop.autograd.HookHandle;
 import dev.backprop.io.AtomicFiles;
 import dev.backprop.models.CharLSTM;
 import dev.backprop.models.GPT;
+import dev.backprop.models.TextClassifier;
+import dev.backprop.nn.Conv1d;
 import dev.backprop.nn.Embedding;
 import dev.backprop.nn.Module;
 import dev.backprop.onnx.OnnxWriter.Attr;
@@ -66,6 +68,7 @@ public final class OnnxExporter {
             return switch (model) {
                 case GPT gpt -> gpt(gpt);
                 case CharLSTM lstm -> charLstm(lstm);
+                case TextClassifier clf -> textClassifier(clf);
                 default -> layers(model, inputShape);
             };
         } finally {
@@ -162,27 +165,10 @@ public final class OnnxExporter {
         String mask = w.node("causal_mask", "Slice", List.of(maskFull, w.constantLongs("causal_mask", 0, 0),
                 w.node("causal_mask", "Concat", List.of(t, t), Attr.i("axis", 0)),
                 w.constantLongs("causal_mask", 0, 1))); // (T, T)
-        int nH = c.nHead();
-        int hd = c.headDim();
-        int d = c.dModel();
-        String scale = w.constantFloat("attn", (float) (1.0 / Math.sqrt(hd)));
-        String[] which = {w.constantLong("attn", 0), w.constantLong("attn", 1), w.constantLong("attn", 2)};
-        String splitShape = w.constantLongs("attn", 0, 0, 3, nH, hd);
-        String mergeShape = w.constantLongs("attn", 0, 0, d);
         for (GPT.Block b : model.blocks()) {
             String p = b.path();
             String qkv = e.linear(b.qkv(), e.layerNorm(b.ln1(), x), 3); // (B, T, 3d)
-            String heads = w.node(p, "Transpose", List.of(w.node(p, "Reshape", List.of(qkv, splitShape))),
-                    Attr.ints("perm", 2, 0, 3, 1, 4)); // (3, B, nH, T, hd)
-            String q = w.node(p + ".q", "Gather", List.of(heads, which[0]), Attr.i("axis", 0));
-            String k = w.node(p + ".k", "Gather", List.of(heads, which[1]), Attr.i("axis", 0));
-            String v = w.node(p + ".v", "Gather", List.of(heads, which[2]), Attr.i("axis", 0));
-            String kT = w.node(p, "Transpose", List.of(k), Attr.ints("perm", 0, 1, 3, 2));
-            String scores = w.node(p, "Mul", List.of(w.node(p, "MatMul", List.of(q, kT)), scale)); // (B, nH, T, T)
-            String att = w.node(p, "Softmax", List.of(w.node(p, "Add", List.of(scores, mask))), Attr.i("axis", -1));
-            String y = w.node(p, "MatMul", List.of(att, v)); // (B, nH, T, hd)
-            String merged = w.node(p, "Reshape", List.of(w.node(p, "Transpose", List.of(y),
-                    Attr.ints("perm", 0, 2, 1, 3)), mergeShape)); // (B, T, d)
+            String merged = e.attentionHeads(p, qkv, c.nHead(), c.headDim(), mask); // (B, T, d)
             x = w.node(p, "Add", List.of(x, e.linear(b.proj(), merged, 3)));
             String hidden = e.gelu(p + ".act", e.linear(b.fc(), e.layerNorm(b.ln2(), x), 3), true);
             x = w.node(p, "Add", List.of(x, e.linear(b.fc2(), hidden, 3)));
@@ -206,10 +192,61 @@ public final class OnnxExporter {
         String ids = w.input("input_ids", DType.INT64, "batch", "sequence");
         String emb = e.embedding(model.emb(), ids); // (B, T, E)
         String timeMajor = w.node("lstm", "Transpose", List.of(emb), Attr.ints("perm", 1, 0, 2));
-        String h = e.lstm(model.lstm(), timeMajor); // (T, B, H)
+        String h = e.recurrentTimeMajor(model.lstm(), timeMajor); // (T, B, H)
         String batchMajor = w.node("lstm", "Transpose", List.of(h), Attr.ints("perm", 1, 0, 2));
         String logits = e.linear(model.head(), batchMajor, 3);
         w.output(logits, "logits", DType.FLOAT32, "batch", "sequence", c.vocabSize());
+        return w.toByteArray();
+    }
+
+    // ------------------------------------------------------------------ TextClassifier
+
+    /**
+     * <pre>
+     *   mask = Cast(ids != pad)                                   (B, T)
+     *   e    = Gather(emb, ids) · mask                            (B, T, E)
+     *   per width k: c = Conv(eᵀ) (B, F, T+k-1); windows with a real token = MaxPool(mask, k, pads k-1);
+     *                p = Relu(ReduceMax(Where(window, c, -1e30)))  (B, F)
+     *   m    = ReduceSum(e, T) · (count > 0 ? 1 / count : 0)      (B, E)
+     *   logits = Gemm(Concat(p_1 .. p_K, m))
+     * </pre>
+     */
+    private static byte[] textClassifier(TextClassifier model) {
+        TextClassifier.Config c = model.config();
+        OnnxWriter w = new OnnxWriter("TextClassifier");
+        w.docString("backprop " + model + "; input_ids int64 (batch, sequence) with padding id " + c.padId()
+                + ", output logits (batch, " + c.numClasses() + ")");
+        LayerEmitter e = new LayerEmitter(w, Map.of());
+        String ids = w.input("input_ids", DType.INT64, "batch", "sequence");
+        String real = w.node("mask", "Not", List.of(w.node("mask", "Equal", List.of(ids,
+                w.constantLong("mask", c.padId())))));
+        String mask = w.node("mask", "Cast", List.of(real), Attr.i("to", OnnxWriter.dataType(DType.FLOAT32)));
+        String emb = w.node("emb", "Mul", List.of(e.embedding(model.emb(), ids),
+                w.node("mask", "Unsqueeze", List.of(mask, w.constantLongs("mask", 2))))); // (B, T, E)
+        String channels = w.node("convs", "Transpose", List.of(emb), Attr.ints("perm", 0, 2, 1)); // (B, E, T)
+        String mask1 = w.node("mask", "Unsqueeze", List.of(mask, w.constantLongs("mask", 1))); // (B, 1, T)
+        String zero = w.constantFloat("mask", 0f);
+        String masked = w.constantFloat("convs", -1e30f);
+        List<String> pooled = new ArrayList<>();
+        for (Conv1d conv : model.convs()) {
+            int k = conv.kernelSize();
+            String p = conv.path();
+            String out = e.conv1d(conv, channels); // (B, F, T + k - 1)
+            String window = w.node(p, "MaxPool", List.of(mask1), Attr.ints("kernel_shape", k), Attr.ints("strides", 1),
+                    Attr.ints("pads", k - 1, k - 1)); // 1 where the window holds a real token
+            String filled = w.node(p, "Where", List.of(w.node(p, "Greater", List.of(window, zero)), out, masked));
+            pooled.add(w.node(p, "Relu", List.of(w.node(p, "ReduceMax", List.of(filled), Attr.ints("axes", 2),
+                    Attr.i("keepdims", 0)))));
+        }
+        String one = w.constantFloat("mean", 1f);
+        String count = w.node("mean", "ReduceSum", List.of(mask, w.constantLongs("mean", 1)), Attr.i("keepdims", 1));
+        String inverse = w.node("mean", "Where", List.of(w.node("mean", "Greater", List.of(count, zero)),
+                w.node("mean", "Div", List.of(one, w.node("mean", "Max", List.of(count, one)))), zero)); // (B, 1)
+        pooled.add(w.node("mean", "Mul", List.of(w.node("mean", "ReduceSum", List.of(emb, w.constantLongs("mean", 1)),
+                Attr.i("keepdims", 0)), inverse)));
+        String features = w.node("", "Concat", pooled, Attr.i("axis", 1));
+        String logits = e.linear(model.head(), features, 2);
+        w.output(logits, "logits", DType.FLOAT32, "batch", c.numClasses());
         return w.toByteArray();
     }
 }

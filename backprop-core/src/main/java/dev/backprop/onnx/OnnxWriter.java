@@ -66,6 +66,7 @@ public final class OnnxWriter {
     private static final int ATTR_S = 4;
     private static final int ATTR_FLOATS = 7;
     private static final int ATTR_INTS = 8;
+    private static final int ATTR_STRINGS = 9;
     private static final int ATTR_TYPE = 20;
     // TensorProto
     private static final int TENSOR_DIMS = 1;
@@ -94,7 +95,7 @@ public final class OnnxWriter {
 
     /**
      * A node attribute: AttributeProto with its {@code type} discriminator (FLOAT 1, INT 2,
-     * STRING 3, FLOATS 6, INTS 7).
+     * STRING 3, FLOATS 6, INTS 7, STRINGS 8).
      */
     public record Attr(String name, int type, Object value) {
         public static Attr i(String name, long value) {
@@ -117,6 +118,10 @@ public final class OnnxWriter {
             return new Attr(name, 6, values.clone());
         }
 
+        public static Attr strings(String name, String... values) {
+            return new Attr(name, 8, values.clone());
+        }
+
         ProtoWriter proto() {
             ProtoWriter p = new ProtoWriter().string(ATTR_NAME, name);
             switch (type) {
@@ -125,6 +130,11 @@ public final class OnnxWriter {
                 case 3 -> p.string(ATTR_S, (String) value);
                 case 6 -> p.packedFloat32(ATTR_FLOATS, (float[]) value);
                 case 7 -> p.packedInt64(ATTR_INTS, (long[]) value);
+                case 8 -> {
+                    for (String v : (String[]) value) {
+                        p.string(ATTR_STRINGS, v);
+                    }
+                }
                 default -> throw new IllegalStateException("attribute type " + type);
             }
             return p.int64(ATTR_TYPE, type);

@@ -4,6 +4,7 @@ import dev.backprop.io.Json;
 import dev.backprop.io.SafeTensors;
 import dev.backprop.models.CharLSTM;
 import dev.backprop.models.GPT;
+import dev.backprop.models.TextClassifier;
 import dev.backprop.nn.Module;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -58,6 +59,12 @@ public final class PyTorchExporter {
                 m.put("embedding_dim", c.embeddingDim());
                 m.put("hidden_size", c.hiddenSize());
                 m.put("num_layers", c.numLayers());
+                yield m;
+            }
+            case TextClassifier t -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("type", "text_cnn");
+                m.putAll(t.config().toMap());
                 yield m;
             }
             default -> null;

@@ -11,22 +11,29 @@ import ai.onnxruntime.OrtSession;
 import dev.backprop.autograd.GradMode;
 import dev.backprop.models.CharLSTM;
 import dev.backprop.models.GPT;
+import dev.backprop.models.TextClassifier;
 import dev.backprop.models.Workloads;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.AdaptiveAvgPool2d;
 import dev.backprop.nn.AvgPool2d;
 import dev.backprop.nn.BatchNorm1d;
 import dev.backprop.nn.BatchNorm2d;
+import dev.backprop.nn.Conv1d;
 import dev.backprop.nn.Conv2d;
 import dev.backprop.nn.Dropout;
 import dev.backprop.nn.Embedding;
 import dev.backprop.nn.Flatten;
+import dev.backprop.nn.GRU;
 import dev.backprop.nn.LSTM;
 import dev.backprop.nn.LayerNorm;
 import dev.backprop.nn.Linear;
 import dev.backprop.nn.MaxPool2d;
 import dev.backprop.nn.Module;
+import dev.backprop.nn.MultiheadAttention;
+import dev.backprop.nn.RNN;
 import dev.backprop.nn.Sequential;
+import dev.backprop.nn.TransformerEncoder;
+import dev.backprop.nn.TransformerEncoderLayer;
 import dev.backprop.tensor.DType;
 import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.Tensor;
@@ -35,6 +42,7 @@ import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -157,16 +165,81 @@ class OnnxExportTest {
         check("gpt-w3", model, Tensor.randint(new Generator(21), 0, 65, 2, 64));
     }
 
+    /** The intent recipe's model: masked max pooling over Conv1d of several widths, masked mean, padding anywhere. */
+    @Test
+    void textClassifier() throws Exception {
+        Generator.defaultGenerator().manualSeed(22);
+        TextClassifier model = new TextClassifier(new TextClassifier.Config(30, 0, 5, 8, List.of(1, 2, 3, 5), 6,
+                0.3f, 0.5f));
+        perturb(model, new Generator(23));
+        Generator gen = new Generator(24);
+        check("text-clf", model, Tensor.randint(gen, 1, 30, 1, 7));
+        long[] ids = Tensor.randint(gen, 1, 30, 4, 9).toLongArray();
+        for (int j = 5; j < 9; j++) {
+            ids[j] = 0; // row 0: padding at the end
+        }
+        ids[9] = 0; // row 1: padding at the start and in the middle
+        ids[14] = 0;
+        Arrays.fill(ids, 18, 27, 0L); // row 2: padding only
+        check("text-clf", model, Tensor.ofLongs(ids, 4, 9));
+        Module conv1d = new Sequential(new Conv1d(4, 6, 3, 2, 1), new Activation.ReLU(),
+                new Conv1d(6, 6, 3, 1, 2, 2, 3, true), new Flatten(), new Linear(6 * 5, 2));
+        check("conv1d", conv1d, Tensor.randn(gen, 3, 4, 10), 4, 10);
+    }
+
+    /** RNN (tanh, relu), LSTM and GRU as layers: batch first, sequence first, unbatched, stacked, bidirectional, no bias. */
+    @Test
+    void recurrentLayers() throws Exception {
+        Generator.defaultGenerator().manualSeed(25);
+        Generator gen = new Generator(26);
+        LSTM.Options two = LSTM.Options.defaults().withNumLayers(2);
+        Module batchFirst = new Sequential(new GRU(5, 7, two.withBatchFirst(true).withBidirectional(true)),
+                new RNN(14, 6, RNN.Nonlinearity.RELU, two.withBatchFirst(true).withBias(false)),
+                new LSTM(6, 4, LSTM.Options.defaults().withBatchFirst(true).withBidirectional(true)),
+                new Linear(8, 3));
+        for (int batch : new int[] {1, 4}) {
+            check("recurrent", batchFirst, Tensor.randn(gen, batch, 9, 5), 9, 5);
+        }
+        Module seqFirst = new Sequential(new RNN(5, 6, RNN.Nonlinearity.TANH, two.withBidirectional(true)),
+                new GRU(12, 4, LSTM.Options.defaults().withBias(false)), new LSTM(4, 3, two));
+        check("recurrent-tm", seqFirst, Tensor.randn(gen, 1, 6, 5), 6, 5); // (L=1, N=6, in=5): the first dimension is L
+        check("recurrent-1d", new Sequential(new GRU(5, 4, two)), Tensor.randn(gen, 7, 5), 5); // unbatched (L, in)
+    }
+
+    /** MultiheadAttention (self), TransformerEncoderLayer post- and pre-norm, relu and gelu, TransformerEncoder. */
+    @Test
+    void transformerEncoderLayers() throws Exception {
+        Generator.defaultGenerator().manualSeed(27);
+        Generator gen = new Generator(28);
+        TransformerEncoderLayer.Options o = TransformerEncoderLayer.Options.defaults().withDimFeedforward(32)
+                .withBatchFirst(true);
+        Module encoder = new Sequential(new Linear(6, 16),
+                new TransformerEncoderLayer(16, 4, o),
+                new TransformerEncoderLayer(16, 2, o.withNormFirst(true).withActivation("gelu")),
+                new TransformerEncoder(i -> new TransformerEncoderLayer(16, 4, o.withNormFirst(true)), 2,
+                        new LayerNorm(16)),
+                new MultiheadAttention(16, 4, 0f, true), new Linear(16, 3));
+        perturb(encoder, new Generator(29));
+        for (int batch : new int[] {1, 3}) {
+            check("encoder", encoder, Tensor.randn(gen, batch, 7, 6), 7, 6);
+        }
+        Module seqFirst = new Sequential(new TransformerEncoderLayer(8, 2,
+                TransformerEncoderLayer.Options.defaults().withDimFeedforward(16)), new MultiheadAttention(8, 2));
+        perturb(seqFirst, new Generator(30));
+        check("encoder-sf", seqFirst, Tensor.randn(gen, 1, 5, 8), 5, 8); // (S=1, N=5, E=8)
+        check("encoder-1d", new Sequential(new MultiheadAttention(8, 4)), Tensor.randn(gen, 6, 8), 8); // (S, E)
+    }
+
     @Test
     void unsupportedLayerIsNamedByPathAndType() {
         Module model = new Sequential(new Linear(4, 4), new Sequential(new Activation.ReLU(), new Custom()));
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
                 () -> OnnxExporter.toBytes(model, 4));
         assertTrue(e.getMessage().contains("layer 1.1 (Custom)"), e.getMessage());
-        LSTM bare = new LSTM(3, 4);
+        Module inner = new Sequential(new Linear(3, 3), new Sequential(new Linear(3, 3), new Custom()));
         UnsupportedOperationException e2 = assertThrows(UnsupportedOperationException.class,
-                () -> OnnxExporter.toBytes(new Sequential(bare), 5, 3));
-        assertTrue(e2.getMessage().contains("layer 0 (LSTM)"), e2.getMessage());
+                () -> OnnxExporter.toBytes(new Sequential(inner), 3));
+        assertTrue(e2.getMessage().contains("layer 0.1.1 (Custom)"), e2.getMessage());
         UnsupportedOperationException e3 = assertThrows(UnsupportedOperationException.class,
                 () -> OnnxExporter.toBytes(new Sequential(new AdaptiveAvgPool2d(2)), 1, 5, 5));
         assertTrue(e3.getMessage().contains("0 (AdaptiveAvgPool2d)"), e3.getMessage());

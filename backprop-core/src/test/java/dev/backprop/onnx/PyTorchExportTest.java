@@ -7,6 +7,7 @@ import dev.backprop.autograd.GradMode;
 import dev.backprop.io.SafeTensors;
 import dev.backprop.models.CharLSTM;
 import dev.backprop.models.GPT;
+import dev.backprop.models.TextClassifier;
 import dev.backprop.nn.Activation;
 import dev.backprop.nn.BatchNorm1d;
 import dev.backprop.nn.BatchNorm2d;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Weights exported by {@link PyTorchExporter} load into PyTorch: src/test/python/export_check.py
  * builds the same architectures (the mlp, cnn and cnn-bn recipes' nn.Sequential, GPT and
- * CharLSTM of models.py), calls {@code load_state_dict(strict=True)} and reproduces backprop's
+ * CharLSTM of models.py, the intent recipe's TextClassifier), calls {@code load_state_dict(strict=True)} and reproduces backprop's
  * outputs within 1e-4. Skipped, with the reason, where PyTorch is not installed.
  */
 class PyTorchExportTest {
@@ -63,6 +64,12 @@ class PyTorchExportTest {
         save(dir, "cnn-bn", cnnBn, Tensor.rand(gen, 3, 1, 28, 28));
         save(dir, "gpt", gpt, Tensor.randint(gen, 0, 17, 2, 11));
         save(dir, "lstm", lstm, Tensor.randint(gen, 0, 17, 2, 11));
+        TextClassifier clf = new TextClassifier(new TextClassifier.Config(23, 0, 4, 8, List.of(1, 2, 3, 5), 6, 0.3f,
+                0.5f));
+        long[] ids = Tensor.randint(gen, 1, 23, 3, 10).toLongArray();
+        java.util.Arrays.fill(ids, 6, 10, 0L); // padding at the end of row 0 ...
+        java.util.Arrays.fill(ids, 20, 30, 0L); // ... and a row of padding only
+        save(dir, "intent", clf, Tensor.ofLongs(ids, 3, 10));
         Process p = new ProcessBuilder(python, SCRIPT.toString(), dir.toString()).redirectErrorStream(true).start();
         String output;
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
