@@ -31,10 +31,13 @@ import java.util.Map;
  *   <li>{@link GPT}: input {@code input_ids} int64 (batch, sequence), output {@code logits}
  *       (batch, sequence, vocab), with the causal mask; sequence ≤ the context length.
  *   <li>{@link CharLSTM}: the same input and output, from a zero initial state (ONNX {@code LSTM}).
- *   <li>A tree of one-input layers (a {@link dev.backprop.nn.Sequential} of Linear, Conv2d,
- *       pooling, BatchNorm, Dropout, Flatten, activations, Embedding, LayerNorm, ...): input
- *       {@code input} (batch, inputShape...), output {@code output}. The layers are run once on a
- *       sample of that shape to learn the shapes between them.
+ *   <li>{@link TextClassifier}: input {@code input_ids} int64 (batch, sequence) padded with its pad
+ *       id, output {@code logits} (batch, classes).
+ *   <li>A tree of one-input layers (a {@link dev.backprop.nn.Sequential} of Linear, Conv1d/2d,
+ *       pooling, BatchNorm, Dropout, Flatten, activations, Embedding, LayerNorm, RNN/LSTM/GRU,
+ *       self-attention, Transformer encoder layers, ...): input {@code input} (batch,
+ *       inputShape...), output {@code output}. The layers are run once on a sample of that shape to
+ *       learn the shapes between them, so sizes other than the first are fixed.
  * </ul>
  *
  * A layer with no ONNX mapping is an {@link UnsupportedOperationException} naming its path and
