@@ -1,5 +1,6 @@
 package dev.backprop.cli;
 
+import dev.backprop.io.AtomicFiles;
 import dev.backprop.io.Json;
 import dev.backprop.nn.Module;
 import dev.backprop.onnx.OnnxExporter;
@@ -10,6 +11,7 @@ import dev.backprop.train.LanguageModelRecipe;
 import dev.backprop.train.TextClassification;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,7 +44,7 @@ final class ExportCommand implements Callable<Integer> {
     static final String SUPPORTED = "mlp, cnn, cnn-bn, tabular, char-gpt, char-lstm and intent";
 
     /** The model of a run, ready to export, and the input shape without the batch dimension (empty for token ids). */
-    record Exportable(String recipe, Module model, int[] inputShape) {}
+    record Exportable(String recipe, Module model, int[] inputShape, Map<String, String> metadata) {}
 
     @Override
     public Integer call() throws Exception {
@@ -60,8 +62,12 @@ final class ExportCommand implements Callable<Integer> {
         String input = e.inputShape().length == 0 ? "input_ids int64 (batch, sequence) in, logits out"
                 : "input (batch, " + Shape.str(e.inputShape()).replaceAll("[\\[\\]]", "") + ")";
         if (onnx != null) {
-            byte[] bytes = OnnxExporter.toBytes(e.model(), e.inputShape());
-            dev.backprop.io.AtomicFiles.write(onnx, bytes);
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("backprop.run", dir.getFileName().toString());
+            meta.put("backprop.recipe", e.recipe());
+            meta.putAll(e.metadata());
+            byte[] bytes = OnnxExporter.toBytes(e.model(), meta, e.inputShape());
+            AtomicFiles.write(onnx, bytes);
             System.out.println(String.format(Locale.ROOT, "wrote %s: ONNX opset %d, %,d bytes; %s model of run %s, %s",
                     onnx, OnnxWriter.OPSET, bytes.length, e.recipe(), dir.getFileName(), input));
         }
@@ -88,12 +94,16 @@ final class ExportCommand implements Callable<Integer> {
         Map<String, Object> manifest = Json.parseObject(Files.readString(manifestFile));
         Object recipeName = manifest.get("recipe");
         if (recipeName instanceof String r && LanguageModelRecipe.isRecipe(r)) {
-            return new Exportable(r, (Module) LanguageModelRecipe.loadRun(dir).model(), new int[0]);
+            LanguageModelRecipe.Loaded lm = LanguageModelRecipe.loadRun(dir);
+            return new Exportable(r, (Module) lm.model(), new int[0], Map.of("vocabulary", Json.write(lm.vocab()
+                    .chars())));
         }
         if (IntentRecipe.NAME.equals(recipeName)) {
             TextClassification clf = TextClassification.load(dir);
             clf.model().eval();
-            return new Exportable(IntentRecipe.NAME, clf.model(), new int[0]);
+            return new Exportable(IntentRecipe.NAME, clf.model(), new int[0], Map.of("classes",
+                    Json.write(clf.classes()), "tokenizer", "the run's tokenizer.json; padding id "
+                    + clf.model().config().padId()));
         }
         if (TranslateRecipe.NAME.equals(recipeName)) {
             throw new IllegalArgumentException("run " + dir.getFileName() + " is a translate run: its encoder-decoder "
@@ -116,9 +126,17 @@ final class ExportCommand implements Callable<Integer> {
             }
             model.load(weights);
             model.eval();
-            return new Exportable(name, model, inputShape);
+            return new Exportable(name, model, inputShape, classes(manifest));
         }
         RunRef ref = RunRef.open(dir.toString(), runsRoot, null); // an older run: its data gives the shapes
-        return new Exportable(name, ref.model(), ref.data().inputShape());
+        return new Exportable(name, ref.model(), ref.data().inputShape(), classes(manifest));
+    }
+
+    /** The class names a classification run's manifest records, as metadata. */
+    private static Map<String, String> classes(Map<String, Object> manifest) {
+        if (manifest.get("metrics") instanceof Map<?, ?> metrics && metrics.get("classes") instanceof List<?> names) {
+            return Map.of("classes", Json.write(names));
+        }
+        return Map.of();
     }
 }

@@ -109,6 +109,12 @@ class ExportCommandTest {
         long[] ids = Tensor.randint(new Generator(3), 0, clf.config().vocabSize(), 3, 12).toLongArray();
         Arrays.fill(ids, 8, 12, clf.config().padId()); // padding at the end of row 0
         assertOrtMatches(onnx, loaded, Tensor.ofLongs(ids, 3, 12));
+        try (OrtSession s = OrtEnvironment.getEnvironment().createSession(onnx.toString(),
+                new OrtSession.SessionOptions())) {
+            Map<String, String> meta = s.getMetadata().getCustomMetadata();
+            assertEquals("intent", meta.get("backprop.recipe"));
+            assertTrue(meta.get("classes").contains("lost_or_stolen_card"), meta.toString());
+        }
         assertTrue(SafeTensors.read(weights).tensors().containsKey("convs.0.weight"));
     }
 

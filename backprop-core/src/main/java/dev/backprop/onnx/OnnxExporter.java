@@ -63,25 +63,49 @@ public final class OnnxExporter {
         AtomicFiles.write(file, toBytes(model, inputShape));
     }
 
+    /**
+     * Writes {@code model} as an ONNX file with {@code metadata} (ModelProto.metadata_props, which
+     * ONNX Runtime returns as the custom metadata: class names, a vocabulary), atomically.
+     */
+    public static void export(Module model, Map<String, String> metadata, Path file, int... inputShape)
+            throws IOException {
+        AtomicFiles.write(file, toBytes(model, metadata, inputShape));
+    }
+
     /** The ONNX file's bytes; see {@link #export}. */
     public static byte[] toBytes(Module model, int... inputShape) {
-        boolean wasTraining = model.isTraining();
+        return toBytes(model, Map.of(), inputShape);
+    }
+
+    /** The ONNX file's bytes with {@code metadata}; see {@link #export(Module, Map, Path, int...)}. */
+    public static byte[] toBytes(Module model, Map<String, String> metadata, int... inputShape) {
+        Map<Module, Boolean> modes = new IdentityHashMap<>(); // each layer's mode, restored afterwards
+        model.namedModules().values().forEach(m -> modes.put(m, m.isTraining()));
         model.eval();
         try (GradMode.Scope ignored = GradMode.noGrad()) {
-            return switch (model) {
+            OnnxWriter w = switch (model) {
                 case GPT gpt -> gpt(gpt);
                 case CharLSTM lstm -> charLstm(lstm);
                 case TextClassifier clf -> textClassifier(clf);
                 default -> layers(model, inputShape);
             };
+            metadata.forEach(w::metadata);
+            return w.toByteArray();
         } finally {
-            model.train(wasTraining);
+            restore(model, modes);
+        }
+    }
+
+    private static void restore(Module m, Map<Module, Boolean> modes) {
+        m.train(modes.get(m)); // sets the subtree, then the children are corrected below
+        for (Module child : m.namedChildren().values()) {
+            restore(child, modes);
         }
     }
 
     // ------------------------------------------------------------------ trees of one-input layers
 
-    private static byte[] layers(Module model, int[] inputShape) {
+    private static OnnxWriter layers(Module model, int[] inputShape) {
         if (inputShape == null || inputShape.length == 0) {
             throw new IllegalArgumentException("exporting " + model.typeName() + " to ONNX needs the shape of one "
                     + "input without the batch dimension (for example 1, 28, 28 for 28x28 grey images, or 20 for "
@@ -115,7 +139,7 @@ public final class OnnxExporter {
         LayerEmitter e = new LayerEmitter(w, shapes);
         String y = e.module(model, x);
         w.output(y, "output", DType.FLOAT32, dims(out.shape()));
-        return w.toByteArray();
+        return w;
     }
 
     private static Module firstLeaf(Module m) {
@@ -147,7 +171,7 @@ public final class OnnxExporter {
      *   logits = LN_f(x) wteᵀ
      * </pre>
      */
-    private static byte[] gpt(GPT model) {
+    private static OnnxWriter gpt(GPT model) {
         GPT.Config c = model.config();
         OnnxWriter w = new OnnxWriter("GPT");
         w.docString("backprop GPT " + model.toString() + "; input_ids int64 (batch, sequence) with "
@@ -180,13 +204,13 @@ public final class OnnxExporter {
         String logits = w.node("lm_head", "MatMul", List.of(h, e.transposedParam(e.param("wte.weight",
                 model.wte().weight())))); // tied to the token embedding
         w.output(logits, "logits", DType.FLOAT32, "batch", "sequence", c.vocabSize());
-        return w.toByteArray();
+        return w;
     }
 
     // ------------------------------------------------------------------ CharLSTM
 
     /** Gather(emb, ids) → Transpose (T, B, E) → LSTM per layer → Transpose (B, T, H) → head. */
-    private static byte[] charLstm(CharLSTM model) {
+    private static OnnxWriter charLstm(CharLSTM model) {
         CharLSTM.Config c = model.config();
         OnnxWriter w = new OnnxWriter("CharLSTM");
         w.docString("backprop CharLSTM; input_ids int64 (batch, sequence), output logits (batch, sequence, "
@@ -199,7 +223,7 @@ public final class OnnxExporter {
         String batchMajor = w.node("lstm", "Transpose", List.of(h), Attr.ints("perm", 1, 0, 2));
         String logits = e.linear(model.head(), batchMajor, 3);
         w.output(logits, "logits", DType.FLOAT32, "batch", "sequence", c.vocabSize());
-        return w.toByteArray();
+        return w;
     }
 
     // ------------------------------------------------------------------ TextClassifier
@@ -214,7 +238,7 @@ public final class OnnxExporter {
      *   logits = Gemm(Concat(p_1 .. p_K, m))
      * </pre>
      */
-    private static byte[] textClassifier(TextClassifier model) {
+    private static OnnxWriter textClassifier(TextClassifier model) {
         TextClassifier.Config c = model.config();
         OnnxWriter w = new OnnxWriter("TextClassifier");
         w.docString("backprop " + model + "; input_ids int64 (batch, sequence) with padding id " + c.padId()
@@ -250,6 +274,6 @@ public final class OnnxExporter {
         String features = w.node("", "Concat", pooled, Attr.i("axis", 1));
         String logits = e.linear(model.head(), features, 2);
         w.output(logits, "logits", DType.FLOAT32, "batch", c.numClasses());
-        return w.toByteArray();
+        return w;
     }
 }

@@ -256,17 +256,22 @@ class OnnxExportTest {
     }
 
     @Test
-    void exportWritesTheFileAndLeavesTheTrainingMode(@TempDir Path dir) throws Exception {
-        Module model = new Sequential(new Linear(3, 2), new Dropout(0.5f));
+    void exportWritesTheFileAndLeavesEachLayersMode(@TempDir Path dir) throws Exception {
+        BatchNorm1d frozen = new BatchNorm1d(2);
+        Module model = new Sequential(new Linear(3, 2), new Dropout(0.5f), frozen);
         model.train();
+        frozen.eval(); // a frozen batch norm inside a model in training mode
         Path file = dir.resolve("m.onnx");
-        OnnxExporter.export(model, file, 3);
-        assertTrue(model.isTraining());
+        OnnxExporter.export(model, Map.of("classes", "[\"a\",\"b\"]"), file, 3);
+        assertTrue(model.isTraining() && model.namedChildren().get("1").isTraining());
+        assertTrue(!frozen.isTraining());
         byte[] bytes = Files.readAllBytes(file);
-        assertArrayEquals(OnnxExporter.toBytes(model, 3), bytes);
+        assertArrayEquals(OnnxExporter.toBytes(model, Map.of("classes", "[\"a\",\"b\"]"), 3), bytes);
         try (OrtSession s = OrtEnvironment.getEnvironment().createSession(bytes, new OrtSession.SessionOptions())) {
             assertEquals("input", s.getInputNames().iterator().next());
             assertEquals("output", s.getOutputNames().iterator().next());
+            assertEquals("[\"a\",\"b\"]", s.getMetadata().getCustomMetadata().get("classes"));
+            assertEquals("backprop", s.getMetadata().getProducerName());
         }
     }
 
