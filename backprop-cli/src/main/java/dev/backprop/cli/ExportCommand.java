@@ -2,6 +2,7 @@ package dev.backprop.cli;
 
 import dev.backprop.io.AtomicFiles;
 import dev.backprop.io.Json;
+import dev.backprop.models.Seq2SeqTransformer;
 import dev.backprop.nn.Module;
 import dev.backprop.onnx.OnnxExporter;
 import dev.backprop.onnx.OnnxWriter;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Parameters;
                 + "symbolic batch dimension; eval mode: dropout off, batch norm on its running statistics) that "
                 + "ONNX Runtime runs with backprop's numbers; --safetensors writes the weights under PyTorch's "
                 + "state-dict keys, for load_state_dict in PyTorch. Runs of mlp, cnn, cnn-bn, tabular, char-gpt, "
-                + "char-lstm and intent export; see docs/export.md.")
+                + "char-lstm, intent and translate export; see docs/export.md.")
 final class ExportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "RUN", description = "run id (or the start of one) under --runs, or a run folder")
     String run;
@@ -41,7 +42,7 @@ final class ExportCommand implements Callable<Integer> {
     Path runs;
 
     /** The recipes whose runs export. */
-    static final String SUPPORTED = "mlp, cnn, cnn-bn, tabular, char-gpt, char-lstm and intent";
+    static final String SUPPORTED = "mlp, cnn, cnn-bn, tabular, char-gpt, char-lstm, intent and translate";
 
     /** The model of a run, ready to export, and the input shape without the batch dimension (empty for token ids). */
     record Exportable(String recipe, Module model, int[] inputShape, Map<String, String> metadata) {}
@@ -59,7 +60,9 @@ final class ExportCommand implements Callable<Integer> {
         }
         Path dir = RunRef.find(run, runs);
         Exportable e = load(dir, runs);
-        String input = e.inputShape().length == 0 ? "input_ids int64 (batch, sequence) in, logits out"
+        String input = e.model() instanceof Seq2SeqTransformer
+                ? "src_ids int64 (batch, source) and tgt_ids int64 (batch, target) in, logits out"
+                : e.inputShape().length == 0 ? "input_ids int64 (batch, sequence) in, logits out"
                 : "input (batch, " + Shape.str(e.inputShape()).replaceAll("[\\[\\]]", "") + ")";
         if (onnx != null) {
             Map<String, String> meta = new LinkedHashMap<>();
@@ -106,9 +109,18 @@ final class ExportCommand implements Callable<Integer> {
                     + clf.model().config().padId()));
         }
         if (TranslateRecipe.NAME.equals(recipeName)) {
-            throw new IllegalArgumentException("run " + dir.getFileName() + " is a translate run: its encoder-decoder "
-                    + "transformer (decoded step by step with beam search) has no ONNX mapping yet; runs of "
-                    + SUPPORTED + " export");
+            Path weights = dir.resolve("model.safetensors");
+            if (!Files.isRegularFile(weights)) {
+                throw new IllegalArgumentException("run " + dir.getFileName() + " has no model.safetensors yet (it is "
+                        + "saved after each epoch; did the run finish its first epoch?)");
+            }
+            var config = TranslateRecipe.configFrom((Map<String, Object>) manifest.get("model_config"));
+            Seq2SeqTransformer model = new Seq2SeqTransformer(config);
+            model.load(weights);
+            model.eval();
+            return new Exportable(TranslateRecipe.NAME, model, new int[0], Map.of("tokenizer", "the run's "
+                    + "tokenizer.json; padding id " + config.padId() + ", bos " + config.bosId() + ", eos "
+                    + config.eosId()));
         }
         if (!(recipeName instanceof String name) || !Recipes.ALL.containsKey(name)) {
             throw new IllegalArgumentException("run " + dir.getFileName() + " was trained with the recipe '"

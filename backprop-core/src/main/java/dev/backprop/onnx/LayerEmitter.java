@@ -20,6 +20,7 @@ import dev.backprop.nn.RNN;
 import dev.backprop.nn.RecurrentBase;
 import dev.backprop.nn.Sequential;
 import dev.backprop.nn.TransformerEncoder;
+import dev.backprop.nn.TransformerDecoderLayer;
 import dev.backprop.nn.TransformerEncoderLayer;
 import dev.backprop.onnx.OnnxWriter.Attr;
 import dev.backprop.tensor.Shape;
@@ -418,7 +419,7 @@ final class LayerEmitter {
     /**
      * Multi-head attention from packed projections {@code qkv} (B, T, 3E): q, k, v split into
      * {@code heads} heads of {@code headDim}, softmax(q kᵀ / √headDim + mask) v with the heads
-     * merged back, (B, T, E). {@code mask} is an additive (T, T) value or null.
+     * merged back, (B, T, E). {@code mask} is an additive value broadcast to (B, heads, T, T), or null.
      */
     String attentionHeads(String p, String qkv, int heads, int headDim, String mask) {
         String split = w.node(p, "Reshape", List.of(qkv, w.constantLongs(p, 0, 0, 3, heads, headDim)));
@@ -426,9 +427,14 @@ final class LayerEmitter {
         String q = w.node(p + ".q", "Gather", List.of(h, w.constantLong(p, 0)), Attr.i("axis", 0));
         String k = w.node(p + ".k", "Gather", List.of(h, w.constantLong(p, 1)), Attr.i("axis", 0));
         String v = w.node(p + ".v", "Gather", List.of(h, w.constantLong(p, 2)), Attr.i("axis", 0));
+        return attend(p, q, k, v, heads, headDim, mask);
+    }
+
+    /** softmax(q kᵀ / √headDim + mask) v on heads (B, nH, T, hd), (B, nH, S, hd), merged to (B, T, E). */
+    private String attend(String p, String q, String k, String v, int heads, int headDim, String mask) {
         String kT = w.node(p, "Transpose", List.of(k), Attr.ints("perm", 0, 1, 3, 2));
         String scores = w.node(p, "Mul", List.of(w.node(p, "MatMul", List.of(q, kT)),
-                w.constantFloat(p, (float) (1.0 / Math.sqrt(headDim))))); // (B, nH, T, T)
+                w.constantFloat(p, (float) (1.0 / Math.sqrt(headDim))))); // (B, nH, T, S)
         if (mask != null) {
             scores = w.node(p, "Add", List.of(scores, mask));
         }
@@ -438,19 +444,55 @@ final class LayerEmitter {
                 w.constantLongs(p, 0, 0, (long) heads * headDim))); // (B, T, E)
     }
 
-    /** Self-attention {@code m(x, x, x)} without masks, on (B, T, E) (batch first). */
-    String selfAttention(MultiheadAttention m, String x) {
-        if (m.inProjWeight() == null) {
-            throw new UnsupportedOperationException("cannot export " + m.describe() + " to ONNX as self-attention: "
-                    + "it has separate kdim/vdim projections, which a one-input forward does not use");
-        }
+    /** Self-attention {@code m(x, x, x)} on (B, T, E) (batch first) with an additive mask or none. */
+    String selfAttention(MultiheadAttention m, String x, String mask) {
+        requirePacked(m);
         String p = m.path();
         String qkv = w.node(p, "MatMul", List.of(x, transposedParam(param(key(m, "in_proj_weight"),
                 m.inProjWeight()))));
         if (m.inProjBias() != null) {
             qkv = w.node(p, "Add", List.of(qkv, param(key(m, "in_proj_bias"), m.inProjBias())));
         }
-        return linear(m.outProj(), attentionHeads(p, qkv, m.numHeads(), m.headDim(), null), 3);
+        return linear(m.outProj(), attentionHeads(p, qkv, m.numHeads(), m.headDim(), mask), 3);
+    }
+
+    /**
+     * Cross-attention {@code m(x, memory, memory)} on (B, T, E) and (B, S, E): q from the first E
+     * rows of in_proj, k and v from the other 2E ({@code Slice}s of the one initializer).
+     */
+    String crossAttention(MultiheadAttention m, String x, String memory, String mask) {
+        requirePacked(m);
+        String p = m.path();
+        int e = m.embedDim();
+        String weight = param(key(m, "in_proj_weight"), m.inProjWeight());
+        String bias = m.inProjBias() == null ? null : param(key(m, "in_proj_bias"), m.inProjBias());
+        String axis0 = w.constantLongs(p, 0);
+        String q = w.node(p, "MatMul", List.of(x, w.node(p, "Transpose", List.of(w.node(p, "Slice", List.of(weight,
+                w.constantLongs(p, 0), w.constantLongs(p, e), axis0))), Attr.ints("perm", 1, 0))));
+        String kv = w.node(p, "MatMul", List.of(memory, w.node(p, "Transpose", List.of(w.node(p, "Slice",
+                List.of(weight, w.constantLongs(p, e), w.constantLongs(p, 3L * e), axis0))), Attr.ints("perm", 1, 0))));
+        if (bias != null) {
+            q = w.node(p, "Add", List.of(q, w.node(p, "Slice", List.of(bias, w.constantLongs(p, 0),
+                    w.constantLongs(p, e), axis0))));
+            kv = w.node(p, "Add", List.of(kv, w.node(p, "Slice", List.of(bias, w.constantLongs(p, e),
+                    w.constantLongs(p, 3L * e), axis0))));
+        }
+        int nH = m.numHeads();
+        int hd = m.headDim();
+        String qh = w.node(p, "Transpose", List.of(w.node(p, "Reshape", List.of(q, w.constantLongs(p, 0, 0, nH, hd)))),
+                Attr.ints("perm", 0, 2, 1, 3)); // (B, nH, T, hd)
+        String kvh = w.node(p, "Transpose", List.of(w.node(p, "Reshape", List.of(kv,
+                w.constantLongs(p, 0, 0, 2, nH, hd)))), Attr.ints("perm", 2, 0, 3, 1, 4)); // (2, B, nH, S, hd)
+        String k = w.node(p + ".k", "Gather", List.of(kvh, w.constantLong(p, 0)), Attr.i("axis", 0));
+        String v = w.node(p + ".v", "Gather", List.of(kvh, w.constantLong(p, 1)), Attr.i("axis", 0));
+        return linear(m.outProj(), attend(p, qh, k, v, nH, hd, mask), 3);
+    }
+
+    private static void requirePacked(MultiheadAttention m) {
+        if (m.inProjWeight() == null) {
+            throw new UnsupportedOperationException("cannot export " + m.describe() + " to ONNX: it has separate "
+                    + "q/k/v projections (kdim or vdim differ from embed_dim), which the exporter does not map");
+        }
     }
 
     /** (S, N, E) (sequence first), (N, S, E) (batch first) or (S, E) to (N, S, E). */
@@ -467,29 +509,63 @@ final class LayerEmitter {
     /** MultiheadAttention's one-input forward: self-attention on its layout. */
     String multiheadAttention(MultiheadAttention m, String x, int rank) {
         String p = m.path();
-        return fromBatchFirst(p, selfAttention(m, toBatchFirst(p, x, rank, m.batchFirst())), rank, m.batchFirst());
+        return fromBatchFirst(p, selfAttention(m, toBatchFirst(p, x, rank, m.batchFirst()), null), rank,
+                m.batchFirst());
     }
 
     /** TransformerEncoderLayer without masks, post-norm or pre-norm, relu or exact gelu; dropout is the identity. */
     String encoderLayer(TransformerEncoderLayer l, String x, int rank) {
         String p = l.path();
         boolean batchFirst = l.options().batchFirst();
-        String h = toBatchFirst(p, x, rank, batchFirst);
-        if (l.options().normFirst()) {
-            h = w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), layerNorm(l.norm1(), h))));
-            h = w.node(p, "Add", List.of(h, feedForward(l, layerNorm(l.norm2(), h))));
-        } else {
-            h = layerNorm(l.norm1(), w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), h))));
-            h = layerNorm(l.norm2(), w.node(p, "Add", List.of(h, feedForward(l, h))));
-        }
-        return fromBatchFirst(p, h, rank, batchFirst);
+        return fromBatchFirst(p, encoderLayerBatchFirst(l, toBatchFirst(p, x, rank, batchFirst), null), rank,
+                batchFirst);
     }
 
-    private String feedForward(TransformerEncoderLayer l, String x) {
-        String hidden = linear(l.linear1(), x, 3);
-        String act = "gelu".equals(l.options().activation()) ? gelu(l.path() + ".activation", hidden, false)
-                : w.node(l.path() + ".activation", "Relu", List.of(hidden));
-        return linear(l.linear2(), act, 3);
+    /** TransformerEncoderLayer on (B, S, E) with an additive self-attention mask or none. */
+    String encoderLayerBatchFirst(TransformerEncoderLayer l, String x, String mask) {
+        String p = l.path();
+        String h = x;
+        if (l.options().normFirst()) {
+            h = w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), layerNorm(l.norm1(), h), mask)));
+            h = w.node(p, "Add", List.of(h, feedForward(p, l.options(), l.linear1(), l.linear2(),
+                    layerNorm(l.norm2(), h))));
+        } else {
+            h = layerNorm(l.norm1(), w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), h, mask))));
+            h = layerNorm(l.norm2(), w.node(p, "Add", List.of(h, feedForward(p, l.options(), l.linear1(),
+                    l.linear2(), h))));
+        }
+        return h;
+    }
+
+    /**
+     * TransformerDecoderLayer on (B, T, E) with memory (B, S, E): self-attention with
+     * {@code selfMask}, cross-attention with {@code memoryMask} (additive values or null).
+     */
+    String decoderLayerBatchFirst(TransformerDecoderLayer l, String x, String memory, String selfMask,
+            String memoryMask) {
+        String p = l.path();
+        String h = x;
+        if (l.options().normFirst()) {
+            h = w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), layerNorm(l.norm1(), h), selfMask)));
+            h = w.node(p, "Add", List.of(h, crossAttention(l.multiheadAttn(), layerNorm(l.norm2(), h), memory,
+                    memoryMask)));
+            h = w.node(p, "Add", List.of(h, feedForward(p, l.options(), l.linear1(), l.linear2(),
+                    layerNorm(l.norm3(), h))));
+        } else {
+            h = layerNorm(l.norm1(), w.node(p, "Add", List.of(h, selfAttention(l.selfAttn(), h, selfMask))));
+            h = layerNorm(l.norm2(), w.node(p, "Add", List.of(h, crossAttention(l.multiheadAttn(), h, memory,
+                    memoryMask))));
+            h = layerNorm(l.norm3(), w.node(p, "Add", List.of(h, feedForward(p, l.options(), l.linear1(),
+                    l.linear2(), h))));
+        }
+        return h;
+    }
+
+    private String feedForward(String p, TransformerEncoderLayer.Options o, Linear linear1, Linear linear2, String x) {
+        String hidden = linear(linear1, x, 3);
+        String act = "gelu".equals(o.activation()) ? gelu(p + ".activation", hidden, false)
+                : w.node(p + ".activation", "Relu", List.of(hidden));
+        return linear(linear2, act, 3);
     }
 
     /** TransformerEncoder without masks: its layers, then its final norm if it has one. */

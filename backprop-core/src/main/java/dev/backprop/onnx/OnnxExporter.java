@@ -5,6 +5,7 @@ import dev.backprop.autograd.HookHandle;
 import dev.backprop.io.AtomicFiles;
 import dev.backprop.models.CharLSTM;
 import dev.backprop.models.GPT;
+import dev.backprop.models.Seq2SeqTransformer;
 import dev.backprop.models.TextClassifier;
 import dev.backprop.nn.Conv1d;
 import dev.backprop.nn.Embedding;
@@ -87,6 +88,7 @@ public final class OnnxExporter {
                 case GPT gpt -> gpt(gpt);
                 case CharLSTM lstm -> charLstm(lstm);
                 case TextClassifier clf -> textClassifier(clf);
+                case Seq2SeqTransformer s2s -> seq2seq(s2s);
                 default -> layers(model, inputShape);
             };
             metadata.forEach(w::metadata);
@@ -275,5 +277,70 @@ public final class OnnxExporter {
         String logits = e.linear(model.head(), features, 2);
         w.output(logits, "logits", DType.FLOAT32, "batch", c.numClasses());
         return w;
+    }
+
+    // ------------------------------------------------------------------ Seq2SeqTransformer
+
+    /**
+     * The teacher-forced forward: logits (B, T, vocab) of the next target token for source ids
+     * (B, S) and decoder input ids (B, T) (bos first), both padded with the pad id.
+     * <pre>
+     *   embed(ids) = Gather(E, ids) · √d + Slice(positions, 0, len)
+     *   memory = LN_enc(encoder layers(embed(src)), source padding mask)
+     *   logits = LN_dec(decoder layers(embed(tgt), memory; causal + target padding mask, source padding mask)) Eᵀ
+     * </pre>
+     * Masks are additive: 0 where attention is allowed, -inf where not.
+     */
+    private static OnnxWriter seq2seq(Seq2SeqTransformer model) {
+        Seq2SeqTransformer.Config c = model.config();
+        OnnxWriter w = new OnnxWriter("Seq2SeqTransformer");
+        w.docString("backprop Seq2SeqTransformer (teacher-forced forward); src_ids int64 (batch, source) and tgt_ids "
+                + "int64 (batch, target) padded with " + c.padId() + ", tgt_ids starting with bos " + c.bosId()
+                + ", both at most " + c.maxLength() + " long; output logits (batch, target, " + c.vocabSize() + ")");
+        LayerEmitter e = new LayerEmitter(w, Map.of());
+        String src = w.input("src_ids", DType.INT64, "batch", "source");
+        String tgt = w.input("tgt_ids", DType.INT64, "batch", "target");
+        String table = e.param("embed.weight", model.embed().weight());
+        String positions = w.initializer("positions", model.positions());
+        String scale = w.constantFloat("embed", (float) Math.sqrt(c.dModel()));
+        String negInf = w.constantFloat("mask", Float.NEGATIVE_INFINITY);
+        String zero = w.constantFloat("mask", 0f);
+        String pad = w.constantLong("mask", c.padId());
+        String maskAxes = w.constantLongs("mask", 1, 2);
+        String srcMask = w.node("src_mask", "Unsqueeze", List.of(w.node("src_mask", "Where", List.of(
+                w.node("src_mask", "Equal", List.of(src, pad)), negInf, zero)), maskAxes)); // (B, 1, 1, S)
+        String x = embedAt(w, "src_embed", src, table, scale, positions);
+        for (var layer : model.encoderLayers()) {
+            x = e.encoderLayerBatchFirst(layer, x, srcMask);
+        }
+        String memory = e.layerNorm(model.encoderNorm(), x);
+        int max = c.maxLength();
+        float[] causal = new float[max * max];
+        for (int i = 0; i < max; i++) {
+            Arrays.fill(causal, i * max + i + 1, (i + 1) * max, Float.NEGATIVE_INFINITY);
+        }
+        String t = w.node("tgt_mask", "Shape", List.of(tgt), Attr.i("start", 1), Attr.i("end", 2)); // [T]
+        String causalT = w.node("tgt_mask", "Slice", List.of(w.initializer("causal_mask", Tensor.of(causal, max, max)),
+                w.constantLongs("tgt_mask", 0, 0), w.node("tgt_mask", "Concat", List.of(t, t), Attr.i("axis", 0)),
+                w.constantLongs("tgt_mask", 0, 1))); // (T, T)
+        String tgtPad = w.node("tgt_mask", "Unsqueeze", List.of(w.node("tgt_mask", "Where", List.of(
+                w.node("tgt_mask", "Equal", List.of(tgt, pad)), negInf, zero)), maskAxes)); // (B, 1, 1, T)
+        String selfMask = w.node("tgt_mask", "Add", List.of(causalT, tgtPad)); // (B, 1, T, T)
+        String y = embedAt(w, "tgt_embed", tgt, table, scale, positions);
+        for (var layer : model.decoderLayers()) {
+            y = e.decoderLayerBatchFirst(layer, y, memory, selfMask, srcMask);
+        }
+        String h = e.layerNorm(model.decoderNorm(), y);
+        String logits = w.node("output", "MatMul", List.of(h, e.transposedParam(table))); // tied to the table
+        w.output(logits, "logits", DType.FLOAT32, "batch", "target", c.vocabSize());
+        return w;
+    }
+
+    /** Gather(table, ids) · scale + the first len rows of positions: (B, len, d). */
+    private static String embedAt(OnnxWriter w, String p, String ids, String table, String scale, String positions) {
+        String len = w.node(p, "Shape", List.of(ids), Attr.i("start", 1), Attr.i("end", 2));
+        String tokens = w.node(p, "Mul", List.of(w.node(p, "Gather", List.of(table, ids), Attr.i("axis", 0)), scale));
+        return w.node(p, "Add", List.of(tokens, w.node(p, "Slice", List.of(positions, w.constantLongs(p, 0), len,
+                w.constantLongs(p, 0)))));
     }
 }

@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtSession;
 import dev.backprop.autograd.GradMode;
 import dev.backprop.models.CharLSTM;
 import dev.backprop.models.GPT;
+import dev.backprop.models.Seq2SeqTransformer;
 import dev.backprop.models.TextClassifier;
 import dev.backprop.models.Workloads;
 import dev.backprop.nn.Activation;
@@ -228,6 +229,44 @@ class OnnxExportTest {
         perturb(seqFirst, new Generator(30));
         check("encoder-sf", seqFirst, Tensor.randn(gen, 1, 5, 8), 5, 8); // (S=1, N=5, E=8)
         check("encoder-1d", new Sequential(new MultiheadAttention(8, 4)), Tensor.randn(gen, 6, 8), 8); // (S, E)
+    }
+
+    /** The translate recipe's encoder-decoder: two inputs, padding masks on both sides, the causal mask. */
+    @Test
+    void seq2seqTransformer() throws Exception {
+        Generator.defaultGenerator().manualSeed(31);
+        Seq2SeqTransformer model = new Seq2SeqTransformer(new Seq2SeqTransformer.Config(20, 0, 1, 2, 16, 2, 2, 2, 32,
+                0.1f, 24));
+        perturb(model, new Generator(32));
+        Generator gen = new Generator(33);
+        long[] src = Tensor.randint(gen, 3, 20, 3, 7).toLongArray();
+        Arrays.fill(src, 5, 7, 0L); // row 0 padded after 5 tokens
+        src[13] = 0; // row 1 after 6
+        long[] tgt = Tensor.randint(gen, 3, 20, 3, 5).toLongArray();
+        for (int r = 0; r < 3; r++) {
+            tgt[r * 5] = 1; // bos
+        }
+        Arrays.fill(tgt, 8, 10, 0L); // row 1 padded after 3 tokens
+        model.eval();
+        Tensor srcT = Tensor.ofLongs(src, 3, 7);
+        Tensor tgtT = Tensor.ofLongs(tgt, 3, 5);
+        Tensor expected = GradMode.noGrad(() -> model.forward(srcT, tgtT));
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession s = env.createSession(OnnxExporter.toBytes(model), new OrtSession.SessionOptions());
+                ai.onnxruntime.OnnxTensor a = ortTensor(env, srcT);
+                ai.onnxruntime.OnnxTensor b = ortTensor(env, tgtT);
+                OrtSession.Result r = s.run(Map.of("src_ids", a, "tgt_ids", b))) {
+            ai.onnxruntime.OnnxTensor out = (ai.onnxruntime.OnnxTensor) r.get(0);
+            assertArrayEquals(new long[] {3, 5, 20}, out.getInfo().getShape());
+            FloatBuffer fb = out.getFloatBuffer();
+            double max = 0;
+            for (float want : expected.toFloatArray()) {
+                max = Math.max(max, Math.abs(want - fb.get()));
+            }
+            System.out.println(String.format(Locale.ROOT, "ONNX parity %-13s input %-15s max |ORT - backprop| = %.3g",
+                    "seq2seq", "[3, 7] + [3, 5]", max));
+            assertTrue(max <= TOLERANCE, "seq2seq: ONNX Runtime differs from backprop by " + max);
+        }
     }
 
     @Test
