@@ -20,6 +20,7 @@ import dev.backprop.train.TrainingListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -157,7 +158,8 @@ final class TrainCommand implements Callable<Integer> {
         hyper.put("init_from", initRun);
         run.put("description", recipe.description());
         run.put("hyperparameters", hyper);
-        run.put("model", Map.of("summary", model.toString(), "parameters", model.parameterCount()));
+        run.put("model", Map.of("summary", model.toString(), "parameters", model.parameterCount(),
+                "input_shape", Arrays.stream(rd.inputShape()).boxed().toList(), "num_classes", rd.numClasses()));
         run.put("data_description", rd.description());
         for (int i = 0; i < rd.files().size(); i++) {
             run.recordData(rd.files().get(i).getFileName().toString(), rd.files().get(i));
