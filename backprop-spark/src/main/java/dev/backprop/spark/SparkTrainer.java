@@ -6,6 +6,7 @@ import dev.backprop.data.Dataset;
 import dev.backprop.diagnostics.Diagnosis;
 import dev.backprop.diagnostics.Doctor;
 import dev.backprop.diagnostics.Monitor;
+import dev.backprop.diagnostics.Norms;
 import dev.backprop.diagnostics.StepStats;
 import dev.backprop.kernels.Kernels;
 import dev.backprop.nn.Module;
@@ -63,7 +64,8 @@ import org.apache.spark.storage.StorageLevel;
  *
  * <p>The driver watches training as the single-machine {@link Trainer} does: a gradient-flow
  * {@link Monitor} and a {@link Doctor} run on the summed gradient (local SGD: the averaged
- * gradient of each round's last local step, and the update of the whole round), and with
+ * gradient of each round's last local step, and the update of the round divided by its local
+ * steps), and with
  * {@link Builder#run(RunFolder)} the steps, epochs, gradient records and diagnoses go to the run
  * folder's {@code metrics.jsonl} in the same format. Not measured on Spark: dead ReLUs (the
  * forward passes run on the executors).
@@ -417,9 +419,30 @@ public final class SparkTrainer {
         Worker.load(params, total.vector);
         Worker.load(buffers, total.buffers);
         step += lrs.length;
-        lastStats = armed ? monitor.afterOptimizerStep(step, total.lossSum / Math.max(1, total.examples)) : null;
+        StepStats round = armed ? monitor.afterOptimizerStep(step, total.lossSum / Math.max(1, total.examples)) : null;
+        lastStats = round == null ? null : perLocalStep(round, lrs.length);
         model.zeroGrad();
         return total;
+    }
+
+    /**
+     * A round's record with the update ratios divided by the round's local steps: the doctor's
+     * learning-rate rules are about the change of one optimizer step, and a round is {@code k} of
+     * them (exact when the local steps point the same way, an underestimate when they cancel).
+     */
+    private static StepStats perLocalStep(StepStats s, int k) {
+        if (k == 1) {
+            return s;
+        }
+        return new StepStats(s.step(), s.loss(), s.gradNorm(), s.nonFiniteFraction(), perStep(s.parameters(), k),
+                perStep(s.layers(), k), s.dead());
+    }
+
+    private static Map<String, Norms> perStep(Map<String, Norms> m, int k) {
+        Map<String, Norms> out = new LinkedHashMap<>();
+        m.forEach((name, n) -> out.put(name, new Norms(n.gradNorm(), n.weightNorm(), n.updateRatio() / k,
+                n.nonFiniteFraction(), n.hasGrad(), n.trainable())));
+        return out;
     }
 
     private static void scale(float[] v, float f) {

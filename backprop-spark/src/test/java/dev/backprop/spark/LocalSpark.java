@@ -9,14 +9,26 @@ import org.apache.spark.api.java.JavaSparkContext;
  */
 final class LocalSpark {
     private static JavaSparkContext sc;
+    private static boolean hooked;
 
     private LocalSpark() {}
 
     static synchronized JavaSparkContext get() {
         if (sc == null) {
             sc = SparkContexts.create("local[2,4]", "backprop-tests");
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> sc.stop()));
+            if (!hooked) {
+                Runtime.getRuntime().addShutdownHook(new Thread(LocalSpark::stop));
+                hooked = true;
+            }
         }
         return sc;
+    }
+
+    /** Stops the shared context (a JVM runs one at a time); the next {@link #get()} starts a new one. */
+    static synchronized void stop() {
+        if (sc != null) {
+            sc.stop();
+            sc = null;
+        }
     }
 }

@@ -56,6 +56,49 @@ class SyncTrainingTest {
         return F.crossEntropy(out, target);
     }
 
+    /**
+     * What the synchronous strategy computes, in one process without Spark: at each step, the
+     * gradient of each partition's shard (micro-batch mean losses weighted by their share of the
+     * global batch, accumulated by backward), the shard gradients added in partition order, one
+     * optimizer step.
+     */
+    static void singleProcess(Module model, Optimizer opt, List<ExampleBlock> blocks, ShardPlan plan, int steps,
+            int micro) {
+        Tensor[] params = model.namedParameters().values().toArray(new Tensor[0]);
+        for (int s = 0; s < steps; s++) {
+            int epoch = s / plan.stepsPerEpoch();
+            int t = s % plan.stepsPerEpoch();
+            float[] total = null;
+            for (int p = 0; p < blocks.size(); p++) {
+                model.zeroGrad();
+                int[] order = plan.order(epoch, p);
+                for (int i = plan.from(p, t); i < plan.to(p, t); i += micro) {
+                    int e = Math.min(plan.to(p, t), i + micro);
+                    Batch b = blocks.get(p).batch(order, i, e);
+                    F.crossEntropy(model.forward(b.inputs()), b.targets())
+                            .mul((float) ((double) (e - i) / plan.globalBatch(t))).backward();
+                }
+                float[] g = Worker.gradients(params);
+                if (total == null) {
+                    total = g;
+                } else {
+                    for (int k = 0; k < g.length; k++) {
+                        total[k] += g[k];
+                    }
+                }
+            }
+            int off = 0;
+            for (Tensor p : params) {
+                p.setGrad(Tensor.of(java.util.Arrays.copyOfRange(total, off, off + p.numel()), p.shape()));
+                off += p.numel();
+            }
+            try (GradMode.Scope ignored = GradMode.noGrad()) {
+                opt.step();
+            }
+            opt.zeroGrad();
+        }
+    }
+
     private static SparkTrainer trainer(JavaSparkContext sc, Module init, OptimizerFactory opt, SparkLoss loss,
             SparkTrainer.Reduction reduction) {
         return SparkTrainer.builder(sc, TestData::model, opt, loss).initialModel(init).globalBatchSize(GLOBAL_BATCH)
@@ -78,43 +121,10 @@ class SyncTrainingTest {
 
         // the same computation in this process: per step, each partition's shard in micro-batches whose
         // mean losses are weighted by their share of the global batch; shard gradients added in partition order
-        Module ref = TestData.copy(init);
-        Optimizer opt = new Adam(ref.parameters(), 1e-2);
-        Tensor[] params = ref.namedParameters().values().toArray(new Tensor[0]);
         ShardPlan plan = new ShardPlan(new int[] {48, 48, 48, 48}, GLOBAL_BATCH, 5);
         assertEquals(3, plan.stepsPerEpoch());
-        for (int s = 0; s < STEPS; s++) {
-            int epoch = s / plan.stepsPerEpoch();
-            int t = s % plan.stepsPerEpoch();
-            float[] total = null;
-            for (int p = 0; p < PARTITIONS; p++) {
-                ref.zeroGrad();
-                int[] order = plan.order(epoch, p);
-                for (int i = plan.from(p, t); i < plan.to(p, t); i += MICRO) {
-                    int e = Math.min(plan.to(p, t), i + MICRO);
-                    Batch b = blocks.get(p).batch(order, i, e);
-                    F.crossEntropy(ref.forward(b.inputs()), b.targets())
-                            .mul((float) ((double) (e - i) / plan.globalBatch(t))).backward();
-                }
-                float[] g = Worker.gradients(params);
-                if (total == null) {
-                    total = g;
-                } else {
-                    for (int k = 0; k < g.length; k++) {
-                        total[k] += g[k];
-                    }
-                }
-            }
-            int off = 0;
-            for (Tensor p : params) {
-                p.setGrad(Tensor.of(java.util.Arrays.copyOfRange(total, off, off + p.numel()), p.shape()));
-                off += p.numel();
-            }
-            try (GradMode.Scope ignored = GradMode.noGrad()) {
-                opt.step();
-            }
-            opt.zeroGrad();
-        }
+        Module ref = TestData.copy(init);
+        singleProcess(ref, new Adam(ref.parameters(), 1e-2), blocks, plan, STEPS, MICRO);
         assertArrayEquals(TestData.weights(ref), TestData.weights(spark.model()), 0f,
                 "4 partitions on Spark vs the same sums in one process: bit for bit");
         assertFalse(java.util.Arrays.equals(TestData.weights(init), TestData.weights(ref)), "the weights moved");
