@@ -65,7 +65,9 @@ public final class SparkData {
     /**
      * A backprop data set spread over {@code partitions} blocks: the examples are shuffled once with
      * {@code seed} (so that every shard sees every class) and cut into nearly equal contiguous
-     * parts.
+     * parts. The blocks are sent to the executors once and kept in their memory (a local
+     * checkpoint): a failed task is retried from them, but an executor that is lost takes its block
+     * along (read the data from files, {@link #csv}, where executors may come and go).
      */
     public static JavaRDD<ExampleBlock> fromDataset(JavaSparkContext sc, Dataset data, int partitions, long seed) {
         if (partitions < 1) {
@@ -83,7 +85,13 @@ public final class SparkData {
             int to = (int) ((long) n * (p + 1) / partitions);
             blocks.add(block(data.get(java.util.Arrays.copyOfRange(perm, from, to)), data.inputShape()));
         }
-        return sc.parallelize(blocks, partitions);
+        // parallelize() keeps each slice in its partition object, which every task would carry along; the
+        // blocks are cached on the executors and the lineage cut, so a step's tasks are a few KiB
+        JavaRDD<ExampleBlock> rdd = sc.parallelize(blocks, partitions).map(b -> b);
+        rdd.persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
+        rdd.rdd().localCheckpoint();
+        rdd.count();
+        return rdd;
     }
 
     /** One batch as a block (its tensors copied). */

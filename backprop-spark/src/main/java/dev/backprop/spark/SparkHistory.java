@@ -78,11 +78,14 @@ public final class SparkHistory {
         return median(d, warmup);
     }
 
-    /** Training examples per second over the synchronisations after the first {@code warmup}. */
+    /**
+     * Training examples per second over the synchronisations after the first {@code warmup} (all
+     * but the last one when there are no more).
+     */
     public double examplesPerSecond(int warmup) {
         double s = 0;
         long n = 0;
-        for (int i = Math.min(warmup, syncSeconds.size()); i < syncSeconds.size(); i++) {
+        for (int i = Math.min(warmup, Math.max(0, syncSeconds.size() - 1)); i < syncSeconds.size(); i++) {
             s += syncSeconds.get(i);
             n += syncExamples.get(i);
         }

@@ -143,6 +143,7 @@ public final class SparkTrainer {
     private final Trainer evaluator;
 
     private long step;
+    private long rounds;
 
     private SparkTrainer(Builder b) {
         this.sc = b.sc;
@@ -166,11 +167,11 @@ public final class SparkTrainer {
         this.model = b.initialModel != null ? b.initialModel : modelFactory.create();
         this.optimizer = optimizerFactory.create(model);
         this.scheduler = b.scheduler == null ? null : b.scheduler.apply(optimizer);
-        Monitor.Options opts = b.diagnostics == null ? null
-                : strategy == Strategy.LOCAL_SGD ? Monitor.Options.every(1) : b.diagnostics;
+        Monitor.Options opts = b.diagnostics;
         this.monitor = opts == null ? null : new Monitor(model, opts);
         this.doctor = opts == null ? null : new Doctor();
         this.metrics = run == null ? null : new MetricsLog(run, strategy == Strategy.SYNC ? 10 : 1);
+        // local SGD: the monitor's cadence counts rounds
         this.params = model.namedParameters().values().toArray(new Tensor[0]);
         this.buffers = Worker.floatBuffers(model);
         Trainer.Builder eb = Trainer.builder(model, optimizer, loss::compute).diagnostics(false);
@@ -388,12 +389,14 @@ public final class SparkTrainer {
     /** One round of local SGD: K local steps on every partition, then the average. */
     private Partial localRound(JavaRDD<ExampleBlock> blocks, TaskSpec spec, OptimizerStateData state, double[] lrs,
             int epoch, int t0) {
+        rounds++;
+        boolean armed = monitor != null && monitor.arm(rounds);
         Broadcast<float[][]> weights = sc.broadcast(new float[][] {Worker.flatten(params), Worker.flatten(buffers)});
         Broadcast<OptimizerStateData> st = sc.broadcast(state);
         Partial total;
         try {
-            JavaRDD<Partial> parts = blocks.mapPartitionsWithIndex(
-                    (p, it) -> Worker.localSgdTask(spec, p, it, weights.value(), st.value(), lrs, epoch, t0), true);
+            JavaRDD<Partial> parts = blocks.mapPartitionsWithIndex((p, it) -> Worker.localSgdTask(spec, p, it,
+                    weights.value(), st.value(), lrs, epoch, t0, armed), true);
             total = reduction == Reduction.ORDERED ? Partial.sumInOrder(parts.collect()) : parts.treeReduce(Partial::add, 2);
         } finally {
             weights.destroy();
@@ -406,8 +409,7 @@ public final class SparkTrainer {
         if (total.state != null) {
             total.state.scale(inv);
         }
-        boolean armed = monitor != null && monitor.arm(step + 1);
-        lastGradNorm = norm(total.lastGradient);
+        lastGradNorm = armed ? norm(total.lastGradient) : Double.NaN;
         if (armed) {
             int off = 0;
             for (Tensor p : params) {

@@ -202,7 +202,7 @@ final class Worker {
      * averaged weights and optimizer state, and returns its parameters, buffers and state.
      */
     static Iterator<Partial> localSgdTask(TaskSpec spec, int p, Iterator<ExampleBlock> it, float[][] weights,
-            OptimizerStateData state, double[] lrs, int epoch, int t0) {
+            OptimizerStateData state, double[] lrs, int epoch, int t0, boolean sendGradient) {
         ExampleBlock block = single(p, it);
         threads(spec);
         long start = System.nanoTime();
@@ -226,7 +226,7 @@ final class Worker {
                     continue;
                 }
                 gradientOfShard(spec, r, block, order, from, to, to - from, out);
-                if (k == lrs.length - 1) {
+                if (k == lrs.length - 1 && sendGradient) {
                     out.lastGradient = gradients(r.params);
                 }
                 opt.setLr(lrs[k]);
@@ -235,7 +235,7 @@ final class Worker {
                 }
                 opt.zeroGrad();
             }
-            if (out.lastGradient == null) {
+            if (out.lastGradient == null && sendGradient) {
                 out.lastGradient = new float[totalSize(r.params)];
             }
             out.vector = flatten(r.params);
