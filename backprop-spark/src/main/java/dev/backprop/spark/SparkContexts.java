@@ -21,7 +21,10 @@ public final class SparkContexts {
         SparkConf conf = new SparkConf().setMaster(master).setAppName(appName)
                 .set("spark.ui.enabled", "false")
                 .set("spark.ui.showConsoleProgress", "false")
-                .set("spark.executor.extraJavaOptions", EXECUTOR_JAVA_OPTIONS);
+                .set("spark.executor.extraJavaOptions", EXECUTOR_JAVA_OPTIONS)
+                // gradients and models of a few MB come back with the task's status message instead of
+                // through a second fetch from the executor's block manager (the default limit is 1 MiB)
+                .set("spark.task.maxDirectResultSize", "100m");
         if (isLocal(master)) {
             conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
                     .setExecutorEnv("SPARK_LOCAL_IP", "127.0.0.1");

@@ -79,18 +79,24 @@ public final class SparkData {
         }
         int n = data.size();
         int[] perm = permutation(n, new Generator(seed));
-        List<ExampleBlock> blocks = new ArrayList<>(partitions);
+        // each block travels as a broadcast (in pieces, fetched by the executor that needs it): a task is
+        // limited to spark.rpc.message.maxSize (128 MiB) and would carry its slice of parallelize() on every
+        // step; the blocks are then cached on the executors and the lineage cut
+        List<org.apache.spark.broadcast.Broadcast<ExampleBlock>> shipped = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
             int from = (int) ((long) n * p / partitions);
             int to = (int) ((long) n * (p + 1) / partitions);
-            blocks.add(block(data.get(java.util.Arrays.copyOfRange(perm, from, to)), data.inputShape()));
+            shipped.add(sc.broadcast(block(data.get(java.util.Arrays.copyOfRange(perm, from, to)), data.inputShape())));
         }
-        // parallelize() keeps each slice in its partition object, which every task would carry along; the
-        // blocks are cached on the executors and the lineage cut, so a step's tasks are a few KiB
-        JavaRDD<ExampleBlock> rdd = sc.parallelize(blocks, partitions).map(b -> b);
+        List<Integer> indices = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            indices.add(p);
+        }
+        JavaRDD<ExampleBlock> rdd = sc.parallelize(indices, partitions).map(p -> shipped.get(p).value());
         rdd.persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
         rdd.rdd().localCheckpoint();
         rdd.count();
+        shipped.forEach(b -> b.unpersist(false)); // the executors keep the cached blocks; the driver its copy
         return rdd;
     }
 
