@@ -55,17 +55,6 @@ final class SparkTraining {
         }
     }
 
-    /** Whether backprop-spark and Spark are on the class path. */
-    static boolean available() {
-        try {
-            Class.forName("org.apache.spark.SparkContext", false, SparkTraining.class.getClassLoader());
-            Class.forName("dev.backprop.spark.SparkTrainer", false, SparkTraining.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
-        }
-    }
-
     static int run(TrainCommand c) throws Exception {
         long wallStart = System.nanoTime();
         RecipeOptions options = c.options;

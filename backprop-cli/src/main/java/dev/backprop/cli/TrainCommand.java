@@ -113,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (spark != null) {
-            if (!SparkTraining.available()) {
+            if (!sparkAvailable()) {
                 throw new IllegalArgumentException("--spark needs the backprop-spark module and Spark on the class "
                         + "path, which backprop.jar does not hold (it stays small): run through ./backprop, which "
                         + "adds them when --spark is given, or add backprop-spark/target/backprop-spark-*.jar and the "
@@ -259,6 +259,20 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + dev.backprop.train.RunReport.write(run.dir()));
         return 0;
+    }
+
+    /**
+     * Whether backprop-spark and Spark are on the class path (checked here: loading
+     * {@link SparkTraining} without them fails).
+     */
+    private static boolean sparkAvailable() {
+        try {
+            Class.forName("org.apache.spark.SparkContext", false, TrainCommand.class.getClassLoader());
+            Class.forName("dev.backprop.spark.SparkTrainer", false, TrainCommand.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     /** The weights file of {@code --init-from}: a .safetensors file, a run folder, or a run id under --out. */
