@@ -166,13 +166,18 @@ public interface Tokenizer {
     }
 
     private static Tokenizer fromJson(JsonReader json) {
+        if (!json.has("type") && json.has("model")) {
+            return WordPieceTokenizer.fromHuggingFace(json.raw(), json.source()); // a HuggingFace tokenizer.json
+        }
         String type = json.string("type");
         return switch (type) {
             case CharTokenizer.TYPE -> CharTokenizer.fromJson(json);
             case WordTokenizer.TYPE -> WordTokenizer.fromJson(json);
             case BpeTokenizer.TYPE -> BpeTokenizer.fromJson(json);
+            case WordPieceTokenizer.TYPE -> WordPieceTokenizer.fromJson(json);
             default -> throw new DataException(json.source(), "unknown tokenizer type \"" + type + "\"; expected \""
-                    + CharTokenizer.TYPE + "\", \"" + WordTokenizer.TYPE + "\" or \"" + BpeTokenizer.TYPE + "\"");
+                    + CharTokenizer.TYPE + "\", \"" + WordTokenizer.TYPE + "\", \"" + BpeTokenizer.TYPE + "\" or \""
+                    + WordPieceTokenizer.TYPE + "\" (a HuggingFace tokenizer.json: WordPieceTokenizer.fromHuggingFace)");
         };
     }
 
