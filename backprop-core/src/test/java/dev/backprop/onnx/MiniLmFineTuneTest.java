@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class MiniLmFineTuneTest {
     static Path data(String name) {
-        for (Path dir : List.of(Path.of("../shared/data"), Path.of("../../shared/data"), Path.of("/work/shared/data"))) {
+        for (Path dir : List.of(Path.of("../../shared/data"), Path.of("../shared/data"))) { // from backprop-core or the root
             if (Files.isRegularFile(dir.resolve(name))) {
                 return dir.resolve(name);
             }
