@@ -77,13 +77,15 @@ final class FinetuneCommand implements Callable<Integer> {
             + "category or intent)")
     String target;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "intent: most epochs (default: 4)")
+    @Option(names = "--epochs", paramLabel = "N", description = "intent: most epochs (default: 4; 40 with "
+            + "--freeze-encoder alone, whose epochs train the head on embeddings computed once)")
     Integer epochs;
 
     @Option(names = "--batch-size", paramLabel = "N", description = "batch size (default: the recipe's; intent 32)")
     Integer batchSize;
 
-    @Option(names = "--lr", paramLabel = "X", description = "intent: the head's peak learning rate (default 2e-3); "
+    @Option(names = "--lr", paramLabel = "X", description = "intent: the head's peak learning rate (default 2e-3, 1e-2 with "
+            + "--freeze-encoder alone); "
             + "char-gpt/char-lstm: the learning rate")
     Double lr;
 
@@ -183,6 +185,10 @@ final class FinetuneCommand implements Callable<Integer> {
         LabeledTexts testSet = LabeledTexts.readLike(test, train, csv.withUnknownLabels(UnknownLabels.SKIP));
 
         BertFineTuning.Options o = BertFineTuning.Options.defaults().withSeed(seed);
+        if (freezeEncoder && unfreezeAfter == 0) {
+            // a linear probe on fixed embeddings: cheap epochs, so more of them at a higher rate
+            o = o.withEpochs(40).withLr(1e-2, o.encoderLr()).withPatience(5);
+        }
         if (epochs != null) {
             o = o.withEpochs(epochs);
         }

@@ -261,6 +261,9 @@ public final class BertFineTuning {
                 : encode(tokenizer, pick(texts, split.test()), pick(data.labels(), split.test()), maxLength, cut);
 
         BertClassifier model = new BertClassifier(encoder, data.numClasses(), tokenizer.padId(), options.dropout());
+        if (options.freezeEncoder() && options.unfreezeAfter() == 0) {
+            return trainHead(model, tokenizer, data, trainSet, valSet, options, listeners, maxLength, cut[0]);
+        }
         if (options.freezeEncoder()) {
             encoder.freeze();
         } else {
@@ -283,7 +286,7 @@ public final class BertFineTuning {
             builder.listener(new TrainingListener() {
                 @Override
                 public void onEpochEnd(Trainer trainer, EpochReport epoch) {
-                    if (epoch.epoch() == options.unfreezeAfter()) {
+                    if (epoch.epoch() + 1 == options.unfreezeAfter()) { // epochs count from 0
                         encoder.unfreeze();
                     }
                 }
@@ -297,6 +300,85 @@ public final class BertFineTuning {
         Evaluation validation = valSet == null ? null : trainer.evaluate(loader(valSet));
         return new BertFineTuning(model, tokenizer, data.classes(), maxLength, history, validation, trainSet.size(),
                 valSet == null ? 0 : valSet.size(), cut[0]);
+    }
+
+    /**
+     * A frozen encoder is a fixed feature extractor: each text's mean-pooled embedding is computed
+     * once (eval mode, no graph), and only the head trains, on those vectors.
+     */
+    private static BertFineTuning trainHead(BertClassifier model, WordPieceTokenizer tokenizer, LabeledTexts data,
+            TokenDataset trainSet, TokenDataset valSet, Options options, List<TrainingListener> listeners,
+            int maxLength, int truncated) {
+        model.bert().freeze();
+        Tensor trainFeatures = features(model, trainSet);
+        Tensor valFeatures = valSet == null ? null : features(model, valSet);
+        dev.backprop.nn.Module head = new dev.backprop.nn.Sequential(new dev.backprop.nn.Dropout(options.dropout()),
+                model.head());
+        AdamW optimizer = new AdamW(model.head().parameters(), options.headLr(), 0.9, 0.999, 1e-8,
+                options.weightDecay());
+        DataLoader train = DataLoader.builder(new dev.backprop.data.TensorDataset(trainFeatures, labels(trainSet)))
+                .batchSize(options.batchSize()).shuffle(true).seed(options.seed()).build();
+        long total = (long) train.numBatches() * options.epochs();
+        long warm = Math.max(1, Math.round(total * options.warmup()));
+        LRScheduler schedule = LRScheduler.of(optimizer, (t, base) -> t < warm ? base * (t + 1) / warm
+                : base * Math.max(0.0, (double) (total - t) / Math.max(1, total - warm)));
+        Trainer.Builder builder = Trainer.builder(head, optimizer, F::crossEntropy).epochs(options.epochs())
+                .scheduler(schedule).numClasses(data.numClasses()).monitor("val_accuracy").diagnostics(false);
+        if (valSet != null) {
+            builder.listener(new EarlyStopping("val_accuracy", options.patience() == 0 ? Integer.MAX_VALUE
+                    : options.patience(), 0, true));
+        }
+        listeners.forEach(builder::listener);
+        Trainer trainer = builder.build();
+        DataLoader val = valSet == null ? null : new DataLoader(new dev.backprop.data.TensorDataset(valFeatures,
+                labels(valSet)), 1024, false, 0);
+        History history = trainer.fit(train, val);
+        model.eval();
+        model.bert().unfreeze();
+        Evaluation validation = val == null ? null : trainer.evaluate(val);
+        return new BertFineTuning(model, tokenizer, data.classes(), maxLength, history, validation, trainSet.size(),
+                valSet == null ? 0 : valSet.size(), truncated);
+    }
+
+    /** The mean-pooled embeddings (N, H) of a data set's texts, in its order, batches of similar lengths. */
+    private static Tensor features(BertClassifier model, TokenDataset set) {
+        int n = set.size();
+        int h = model.bert().config().hiddenSize();
+        Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, (a, b) -> Integer.compare(set.sequence(a).length, set.sequence(b).length));
+        float[] out = new float[n * h];
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        try (GradMode.Scope ignored = GradMode.noGrad()) {
+            for (int from = 0; from < n; from += 64) {
+                int[] idx = new int[Math.min(64, n - from)];
+                for (int i = 0; i < idx.length; i++) {
+                    idx[i] = order[from + i];
+                }
+                Tensor ids = set.get(idx).inputs();
+                long[] v = ids.contiguous().toLongArray();
+                float[] m = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    m[i] = v[i] == model.padId() ? 0f : 1f;
+                }
+                Tensor mask = Tensor.of(m, ids.shape());
+                float[] pooled = Bert.meanPool(model.bert().encode(ids, mask), mask).contiguous().toFloatArray();
+                for (int i = 0; i < idx.length; i++) {
+                    System.arraycopy(pooled, i * h, out, idx[i] * h, h);
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return Tensor.of(out, n, h);
+    }
+
+    private static Tensor labels(TokenDataset set) {
+        long[] l = new long[set.size()];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = set.label(i);
+        }
+        return Tensor.ofLongs(l, l.length);
     }
 
     private static TokenDataset encode(WordPieceTokenizer tok, List<String> texts, int[] labels, int maxLength,
