@@ -27,7 +27,7 @@ class PretrainedExampleTest {
 
     @Test
     void docsPretrainedExampleRunsAsWritten() throws Exception {
-        Path trainCsv = IntentCsv.write(dir.resolve("train.csv"), 12, 1);
+        Path trainCsv = IntentCsv.write(dir.resolve("train.csv"), 20, 1);
         Path testCsv = IntentCsv.write(dir.resolve("test.csv"), 4, 2);
         Path modelDir = dir.resolve("minilm-intent");
 
@@ -40,7 +40,7 @@ class PretrainedExampleTest {
         var csv = LabeledTexts.Options.of("text", "category");
         LabeledTexts train = LabeledTexts.read(trainCsv, csv);
         LabeledTexts test = LabeledTexts.readLike(testCsv, train, csv.withUnknownLabels(UnknownLabels.SKIP));
-        var options = BertFineTuning.Options.defaults().withFrozenEncoder(true, 0).withEpochs(30).withLr(1e-2, 1e-4);
+        var options = BertFineTuning.Options.defaults().withFrozenEncoder(true, 0).withEpochs(80).withLr(3e-2, 1e-4);
         BertFineTuning clf = BertFineTuning.train(pre.model(), pre.tokenizer(), train, options);
         Evaluation result = clf.evaluate(test);
         System.out.println(result.accuracy() + " " + clf.predict("I lost my card", 3));
