@@ -11,8 +11,10 @@ import java.util.Objects;
 
 /**
  * Turns text into token ids and back. Implementations: {@link CharTokenizer} (one id per Unicode
- * code point), {@link WordTokenizer} (one id per word or punctuation mark, with an unknown token)
- * and {@link BpeTokenizer} (byte-level byte-pair encoding that round-trips any string).
+ * code point), {@link WordTokenizer} (one id per word or punctuation mark, with an unknown token),
+ * {@link BpeTokenizer} (byte-level byte-pair encoding that round-trips any string) and
+ * {@link WordPieceTokenizer} (BERT's, read from a HuggingFace {@code tokenizer.json}; its special
+ * tokens keep the vocabulary's ids).
  *
  * <pre>{@code
  * Tokenizer tok = BpeTokenizer.train(lines, 2000, SpecialTokens.DEFAULT);

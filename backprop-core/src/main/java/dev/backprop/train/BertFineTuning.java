@@ -63,6 +63,7 @@ public final class BertFineTuning {
     public static final String MODEL_NAME = "BertClassifier";
 
     private static final int BUCKET_POOL_BATCHES = 50;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BertFineTuning.class);
 
     /**
      * Training settings.
@@ -347,6 +348,8 @@ public final class BertFineTuning {
         Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
         Arrays.sort(order, (a, b) -> Integer.compare(set.sequence(a).length, set.sequence(b).length));
         float[] out = new float[n * h];
+        long start = System.nanoTime();
+        LOG.info("computing the frozen encoder's embeddings of {} texts", n);
         boolean wasTraining = model.isTraining();
         model.eval();
         try (GradMode.Scope ignored = GradMode.noGrad()) {
@@ -365,6 +368,10 @@ public final class BertFineTuning {
                 float[] pooled = Bert.meanPool(model.bert().encode(ids, mask), mask).contiguous().toFloatArray();
                 for (int i = 0; i < idx.length; i++) {
                     System.arraycopy(pooled, i * h, out, idx[i] * h, h);
+                }
+                if ((from / 64) % 20 == 19) {
+                    LOG.info("embeddings: {} of {} texts, {} s", from + idx.length, n,
+                            Math.round((System.nanoTime() - start) / 1e9));
                 }
             }
         } finally {
