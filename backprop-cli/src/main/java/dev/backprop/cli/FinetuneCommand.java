@@ -77,7 +77,7 @@ final class FinetuneCommand implements Callable<Integer> {
             + "category or intent)")
     String target;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "intent: most epochs (default: 4; 40 with "
+    @Option(names = "--epochs", paramLabel = "N", description = "intent: most epochs (default: 3; 40 with "
             + "--freeze-encoder alone, whose epochs train the head on embeddings computed once)")
     Integer epochs;
 

@@ -107,12 +107,12 @@ public final class BertFineTuning {
         }
 
         /**
-         * Full fine-tuning of a small sentence encoder on short texts: 64 tokens, 4 epochs of batches
+         * Full fine-tuning of a small sentence encoder on short texts: 64 tokens, 3 epochs of batches
          * of 32, head 2e-3, encoder 1e-4, weight decay 0.01, 6% warm-up, dropout 0.1, patience 2,
          * 10% validation.
          */
         public static Options defaults() {
-            return new Options(64, 4, 32, 2e-3, 1e-4, 0.01, 0.06, 0.1f, false, 0, 2, 0.1, 42);
+            return new Options(64, 3, 32, 2e-3, 1e-4, 0.01, 0.06, 0.1f, false, 0, 2, 0.1, 42);
         }
 
         /** With another number of epochs. */

@@ -47,7 +47,7 @@ class MiniLmFineTuneTest {
         LabeledTexts test = LabeledTexts.readLike(testFile, train, csv);
         Bert bert = OnnxBertImport.load(MiniLm.onnx()).model();
         WordPieceTokenizer tok = WordPieceTokenizer.fromHuggingFace(MiniLm.tokenizerJson());
-        int epochs = Integer.getInteger("backprop.banking77.epochs", 4);
+        int epochs = Integer.getInteger("backprop.banking77.epochs", 3);
         int maxSteps = Integer.getInteger("backprop.banking77.steps", 0);
         long t0 = System.nanoTime();
         TrainingListener progress = new TrainingListener() {
