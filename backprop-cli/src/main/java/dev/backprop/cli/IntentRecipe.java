@@ -3,6 +3,7 @@ package dev.backprop.cli;
 import dev.backprop.data.LabeledTexts;
 import dev.backprop.data.LabeledTexts.UnknownLabels;
 import dev.backprop.io.Json;
+import dev.backprop.train.BertFineTuning;
 import dev.backprop.train.ConfusionMatrix;
 import dev.backprop.train.EpochReport;
 import dev.backprop.train.Evaluation;
@@ -205,7 +206,7 @@ final class IntentRecipe {
     }
 
     /** The pairs (true, predicted) of distinct classes confused most often, for the manifest. */
-    private static List<Map<String, Object>> mostConfused(ConfusionMatrix cm, int limit) {
+    static List<Map<String, Object>> mostConfused(ConfusionMatrix cm, int limit) {
         long[][] counts = cm.counts();
         List<int[]> pairs = new ArrayList<>();
         for (int i = 0; i < counts.length; i++) {
@@ -227,7 +228,7 @@ final class IntentRecipe {
         return out;
     }
 
-    private static void printConfused(ConfusionMatrix cm) {
+    static void printConfused(ConfusionMatrix cm) {
         List<String> pairs = cm.mostConfused(CONFUSED_SHOWN);
         if (pairs.isEmpty()) {
             System.out.println("no intent was confused with another");
@@ -241,7 +242,7 @@ final class IntentRecipe {
 
     /** {@code backprop eval RUN} of an intent run, on {@code dataOverride} or the run's test file. */
     static int eval(Path dir, String dataOverride) throws IOException {
-        TextClassification clf = TextClassification.load(dir);
+        Classifier clf = Classifier.load(dir);
         Map<String, Object> manifest = Json.parseObject(Files.readString(dir.resolve("manifest.json")));
         Path testFile = dataOverride != null ? Path.of(dataOverride) : recordedFile(manifest, "test", dir);
         requireFile(testFile, "test");
@@ -267,7 +268,7 @@ final class IntentRecipe {
             throw new IllegalArgumentException("an intent run predicts the intents of texts: pass --text \"I lost my "
                     + "card\" (repeatable)");
         }
-        TextClassification clf = TextClassification.load(dir);
+        Classifier clf = Classifier.load(dir);
         List<List<TextClassification.Prediction>> all = clf.predict(texts, k);
         for (int i = 0; i < texts.size(); i++) {
             System.out.println(texts.get(i));
@@ -276,6 +277,49 @@ final class IntentRecipe {
             }
         }
         return 0;
+    }
+
+    /** A saved intent classifier of either kind: trained from scratch, or fine-tuned from a pre-trained encoder. */
+    interface Classifier {
+        List<String> classes();
+
+        Evaluation evaluate(LabeledTexts data);
+
+        List<List<TextClassification.Prediction>> predict(List<String> texts, int k);
+
+        /** The classifier of a run folder ({@code backprop train intent} or {@code backprop finetune}). */
+        static Classifier load(Path dir) {
+            if (BertFineTuning.isSaved(dir)) {
+                BertFineTuning c = BertFineTuning.load(dir);
+                return new Classifier() {
+                    public List<String> classes() {
+                        return c.classes();
+                    }
+
+                    public Evaluation evaluate(LabeledTexts data) {
+                        return c.evaluate(data);
+                    }
+
+                    public List<List<TextClassification.Prediction>> predict(List<String> texts, int k) {
+                        return c.predict(texts, k);
+                    }
+                };
+            }
+            TextClassification c = TextClassification.load(dir);
+            return new Classifier() {
+                public List<String> classes() {
+                    return c.classes();
+                }
+
+                public Evaluation evaluate(LabeledTexts data) {
+                    return c.evaluate(data);
+                }
+
+                public List<List<TextClassification.Prediction>> predict(List<String> texts, int k) {
+                    return c.predict(texts, k);
+                }
+            };
+        }
     }
 
     // ------------------------------------------------------------------ files
@@ -323,7 +367,7 @@ final class IntentRecipe {
         }
     }
 
-    private static void requireFile(Path file, String role) {
+    static void requireFile(Path file, String role) {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("the " + role + " file " + file.toAbsolutePath() + " does not exist; "
                     + "expected a CSV file with a header such as text,label");

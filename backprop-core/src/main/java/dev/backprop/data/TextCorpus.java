@@ -39,11 +39,15 @@ public final class TextCorpus {
     private final int split; // tokens [0, split) train, [split, L) validation
 
     private TextCorpus(String text, double trainFraction) {
+        this(text, trainFraction, CharVocab.of(text));
+    }
+
+    private TextCorpus(String text, double trainFraction, CharVocab vocab) {
         if (!(trainFraction >= 0 && trainFraction <= 1)) {
             throw new IllegalArgumentException("train fraction must lie in [0, 1], got " + trainFraction);
         }
         this.text = text;
-        this.vocab = CharVocab.of(text);
+        this.vocab = vocab;
         this.tokens = vocab.encodeTensor(text);
         this.split = (int) (trainFraction * tokens.numel());
     }
@@ -51,6 +55,21 @@ public final class TextCorpus {
     /** A corpus of {@code text} with the given training fraction. */
     public static TextCorpus of(String text, double trainFraction) {
         return new TextCorpus(Objects.requireNonNull(text, "text"), trainFraction);
+    }
+
+    /**
+     * A corpus of {@code text} over a given vocabulary (the vocabulary of a model being fine-tuned,
+     * extended with the text's new characters by the caller).
+     *
+     * @throws IllegalArgumentException if the text has characters the vocabulary lacks (naming them)
+     */
+    public static TextCorpus of(String text, double trainFraction, CharVocab vocab) {
+        int[] unknown = vocab.unknown(Objects.requireNonNull(text, "text"));
+        if (unknown.length > 0) {
+            throw new IllegalArgumentException("the text has " + unknown.length + " characters the vocabulary lacks: "
+                    + CharVocab.describe(unknown));
+        }
+        return new TextCorpus(text, trainFraction, vocab);
     }
 
     /** Reads a UTF-8 file, 90% training and 10% validation. */

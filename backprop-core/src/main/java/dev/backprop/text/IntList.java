@@ -26,6 +26,11 @@ final class IntList {
         size += vs.length;
     }
 
+    /** Drops the values from {@code newSize} on. */
+    void truncate(int newSize) {
+        size = Math.min(size, newSize);
+    }
+
     int size() {
         return size;
     }

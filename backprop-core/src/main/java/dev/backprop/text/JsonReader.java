@@ -57,6 +57,11 @@ final class JsonReader {
         return new JsonReader(map, source, "");
     }
 
+    /** The object itself (read-only use), for a large map read in bulk such as a vocabulary. */
+    Map<String, Object> raw() {
+        return map;
+    }
+
     String source() {
         return source;
     }

@@ -11,8 +11,10 @@ import java.util.Objects;
 
 /**
  * Turns text into token ids and back. Implementations: {@link CharTokenizer} (one id per Unicode
- * code point), {@link WordTokenizer} (one id per word or punctuation mark, with an unknown token)
- * and {@link BpeTokenizer} (byte-level byte-pair encoding that round-trips any string).
+ * code point), {@link WordTokenizer} (one id per word or punctuation mark, with an unknown token),
+ * {@link BpeTokenizer} (byte-level byte-pair encoding that round-trips any string) and
+ * {@link WordPieceTokenizer} (BERT's, read from a HuggingFace {@code tokenizer.json}; its special
+ * tokens keep the vocabulary's ids).
  *
  * <pre>{@code
  * Tokenizer tok = BpeTokenizer.train(lines, 2000, SpecialTokens.DEFAULT);
@@ -166,13 +168,18 @@ public interface Tokenizer {
     }
 
     private static Tokenizer fromJson(JsonReader json) {
+        if (!json.has("type") && json.has("model")) {
+            return WordPieceTokenizer.fromHuggingFace(json.raw(), json.source()); // a HuggingFace tokenizer.json
+        }
         String type = json.string("type");
         return switch (type) {
             case CharTokenizer.TYPE -> CharTokenizer.fromJson(json);
             case WordTokenizer.TYPE -> WordTokenizer.fromJson(json);
             case BpeTokenizer.TYPE -> BpeTokenizer.fromJson(json);
+            case WordPieceTokenizer.TYPE -> WordPieceTokenizer.fromJson(json);
             default -> throw new DataException(json.source(), "unknown tokenizer type \"" + type + "\"; expected \""
-                    + CharTokenizer.TYPE + "\", \"" + WordTokenizer.TYPE + "\" or \"" + BpeTokenizer.TYPE + "\"");
+                    + CharTokenizer.TYPE + "\", \"" + WordTokenizer.TYPE + "\", \"" + BpeTokenizer.TYPE + "\" or \""
+                    + WordPieceTokenizer.TYPE + "\" (a HuggingFace tokenizer.json: WordPieceTokenizer.fromHuggingFace)");
         };
     }
 

@@ -9,7 +9,9 @@
  *       {@link dev.backprop.text.WordTokenizer} (words and punctuation, a capped vocabulary and an
  *       unknown token) and {@link dev.backprop.text.BpeTokenizer} (GPT-2 style byte-level BPE that
  *       round-trips any string). {@link dev.backprop.text.SpecialTokens} names pad, bos, eos, unk
- *       and extra tokens, numbered after the base vocabulary in every tokenizer.
+ *       and extra tokens, numbered after the base vocabulary in these three.
+ *       {@link dev.backprop.text.WordPieceTokenizer} is BERT's WordPiece read from a HuggingFace
+ *       {@code tokenizer.json} (its special tokens keep the pre-trained vocabulary's ids).
  *   <li>{@link dev.backprop.text.Padding} makes a {@link dev.backprop.text.TokenBatch} from id
  *       sequences: (B, T) int64 ids with bos/eos, truncation and padding, the attention mask and
  *       the lengths.
