@@ -222,6 +222,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + dev.backprop.train.RunReport.write(run.dir()));
+        run.recordArtifact("report.html");
         return 0;
     }
 
@@ -233,7 +234,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path dir;
         try {
-            dir = RunRef.find(ref, out);
+            dir = RunRef.verified(RunRef.find(ref, out));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--init-from " + ref + ": expected a .safetensors file, a run folder or "
                     + "a run id; " + e.getMessage(), e);

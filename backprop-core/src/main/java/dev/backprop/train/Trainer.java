@@ -439,27 +439,103 @@ public final class Trainer {
         }
     }
 
-    /** Restores a checkpoint; the next {@link #fit} continues from where it was taken. */
+    /**
+     * Restores a checkpoint; the next {@link #fit} continues from where it was taken.
+     *
+     * @throws IllegalArgumentException naming the file if it is not a checkpoint of this model and
+     *     optimizer, is corrupt (a checksum mismatch, a missing or malformed trainer entry); the model
+     *     is then left unchanged
+     * @throws dev.backprop.io.SafeTensorsException naming the file if it is not a valid safetensors file
+     * @throws IOException if it cannot be read
+     */
     public void resume(Path file) throws IOException {
-        Map<String, String> s = Checkpoint.load(file, model, optimizer, scheduler);
-        step = Long.parseLong(s.get("step"));
-        resumePosition = new DataLoader.Position(Integer.parseInt(s.get("epoch")), Integer.parseInt(s.get("batch")));
-        String[] rng = s.get("rng.default").split(",");
-        Generator.defaultGenerator().setState(new long[] {Long.parseLong(rng[0]), Long.parseLong(rng[1]),
-            Long.parseLong(rng[2]), Long.parseLong(rng[3])});
-        epochLossSum = Double.parseDouble(s.get("epoch_loss_sum"));
-        epochLossCount = Long.parseLong(s.get("epoch_loss_count"));
-        epochCorrect = Long.parseLong(s.get("epoch_correct"));
-        epochExamples = Long.parseLong(s.get("epoch_examples"));
-        bestMonitored = Double.parseDouble(s.get("best_monitored"));
+        ResumeState[] parsed = new ResumeState[1];
+        Map<String, String> s = Checkpoint.load(file, model, optimizer, scheduler,
+                state -> parsed[0] = ResumeState.parse(state, plateau));
+        ResumeState r = parsed[0];
+        step = r.step();
+        resumePosition = r.position();
+        Generator.defaultGenerator().setState(r.rng());
+        epochLossSum = r.epochLossSum();
+        epochLossCount = r.epochLossCount();
+        epochCorrect = r.epochCorrect();
+        epochExamples = r.epochExamples();
+        bestMonitored = r.bestMonitored();
         if (plateau != null) {
+            try {
+                plateau.loadState(r.plateau());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            }
+        }
+        assert s != null;
+    }
+
+    /** The trainer's entries of a checkpoint, parsed and checked before anything is restored. */
+    private record ResumeState(long step, DataLoader.Position position, long[] rng, double epochLossSum,
+            long epochLossCount, long epochCorrect, long epochExamples, double bestMonitored,
+            Map<String, String> plateau) {
+        static ResumeState parse(Map<String, String> s, ReduceLROnPlateau plateau) {
+            long step = nonNegative(s, "step");
+            long epoch = nonNegative(s, "epoch");
+            long batch = nonNegative(s, "batch");
+            if (epoch > Integer.MAX_VALUE || batch > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("trainer entries epoch " + epoch + " and batch " + batch
+                        + " are out of range");
+            }
+            String[] parts = require(s, "rng.default").split(",", -1);
+            if (parts.length != 4) {
+                throw new IllegalArgumentException("trainer entry rng.default must be four numbers separated by "
+                        + "commas, found '" + s.get("rng.default") + "'");
+            }
+            long[] rng = new long[4];
+            for (int i = 0; i < 4; i++) {
+                rng[i] = parseLong("rng.default", parts[i]);
+            }
             Map<String, String> p = new LinkedHashMap<>();
             s.forEach((k, v) -> {
                 if (k.startsWith("plateau.")) {
                     p.put(k.substring(8), v);
                 }
             });
-            plateau.loadState(p);
+            return new ResumeState(step, new DataLoader.Position((int) epoch, (int) batch), rng,
+                    parseDouble(s, "epoch_loss_sum"), nonNegative(s, "epoch_loss_count"),
+                    nonNegative(s, "epoch_correct"), nonNegative(s, "epoch_examples"),
+                    parseDouble(s, "best_monitored"), p);
+        }
+
+        private static String require(Map<String, String> s, String key) {
+            String v = s.get(key);
+            if (v == null) {
+                throw new IllegalArgumentException("the checkpoint has no trainer entry '" + key
+                        + "' (written by another program, or damaged)");
+            }
+            return v;
+        }
+
+        private static long parseLong(String key, String v) {
+            try {
+                return Long.parseLong(v.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("trainer entry '" + key + "' is not a whole number: '" + v + "'");
+            }
+        }
+
+        private static long nonNegative(Map<String, String> s, String key) {
+            long v = parseLong(key, require(s, key));
+            if (v < 0) {
+                throw new IllegalArgumentException("trainer entry '" + key + "' is negative: " + v);
+            }
+            return v;
+        }
+
+        private static double parseDouble(Map<String, String> s, String key) {
+            String v = require(s, key);
+            try {
+                return Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("trainer entry '" + key + "' is not a number: '" + v + "'");
+            }
         }
     }
 
