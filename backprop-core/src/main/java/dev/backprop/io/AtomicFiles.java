@@ -89,6 +89,31 @@ public final class AtomicFiles {
     }
 
     /**
+     * Deletes the hidden temporary files that writes of {@code file} left behind when their process
+     * was killed ({@code .<name>.<random>.tmp} next to it); returns how many. Call it only when no
+     * other process is writing that file.
+     */
+    public static int deleteStaleTemporaries(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        String prefix = "." + file.getFileName() + ".";
+        int n = 0;
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (var entries = Files.newDirectoryStream(dir, p -> {
+            String name = p.getFileName().toString();
+            return name.startsWith(prefix) && name.endsWith(".tmp");
+        })) {
+            for (Path p : entries) {
+                if (Files.deleteIfExists(p)) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
      * Flushes a folder's entries to disk (makes a rename in it durable) where the platform allows
      * it (Linux, macOS); ignored elsewhere.
      */

@@ -7,6 +7,7 @@ import dev.backprop.diagnostics.Monitor;
 import dev.backprop.diagnostics.StepStats;
 import dev.backprop.data.Batch;
 import dev.backprop.data.DataLoader;
+import dev.backprop.io.AtomicFiles;
 import dev.backprop.nn.Module;
 import dev.backprop.optim.Clip;
 import dev.backprop.optim.LRScheduler;
@@ -89,6 +90,7 @@ public final class Trainer {
     private long lastValidatedStep = -1;
     private boolean traced;
     private String nonFiniteTrace;
+    private final boolean stopOnNonFinite;
 
     private Trainer(Builder b) {
         this.model = b.model;
@@ -107,6 +109,7 @@ public final class Trainer {
         this.checkpointEverySteps = b.checkpointEverySteps;
         this.monitor = b.monitor;
         this.traced = !b.traceNonFinite; // off: as if the trace had already been taken
+        this.stopOnNonFinite = b.stopOnNonFinite;
         this.listeners = List.copyOf(b.listeners);
         this.gradMonitor = b.diagnostics == null ? null : new Monitor(b.model, b.diagnostics);
         this.doctor = b.diagnostics == null ? null : new Doctor();
@@ -161,6 +164,7 @@ public final class Trainer {
             double stepLoss = 0;
             int stepExamples = 0;
             int micro = 0;
+            boolean stepNonFinite = false;
             for (Batch batch : train) {
                 if (gradMonitor != null && micro == 0) {
                     gradMonitor.arm(step + 1);
@@ -170,9 +174,12 @@ public final class Trainer {
                 Tensor l = loss.compute(out, batch.targets());
                 double lv = l.item();
                 (accumulate > 1 ? l.div(accumulate) : l).backward();
-                if (!traced && !Double.isFinite(lv)) {
-                    traced = true;
-                    traceNonFinite(batch);
+                if (!Double.isFinite(lv)) {
+                    stepNonFinite = true;
+                    if (!traced) {
+                        traced = true;
+                        traceNonFinite(batch);
+                    }
                 }
                 trackTraining(out, batch.targets(), lv, batch.size());
                 if (doctor != null) {
@@ -192,10 +199,15 @@ public final class Trainer {
                         || (step + 1) % GRAD_NORM_EVERY == 0;
                 double gradNorm = clipNorm > 0 ? Clip.gradNorm(model.parameters(), clipNorm)
                         : measure ? gradNorm() : Double.NaN;
-                if (!traced && measure && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
-                    traced = true;
-                    traceNonFinite(batch);
+                if (measure && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
+                    stepNonFinite = true;
+                    if (!traced) {
+                        traced = true;
+                        traceNonFinite(batch);
+                    }
                 }
+                // a diverged step is not applied: the weights stay those of the last finite step
+                boolean skipStep = stepNonFinite && stopOnNonFinite;
                 if (clipValue > 0) {
                     Clip.gradValue(model.parameters(), clipValue);
                 }
@@ -204,8 +216,10 @@ public final class Trainer {
                 if (monitored) {
                     gradMonitor.beforeOptimizerStep(gradNorm);
                 }
-                try (GradMode.Scope ignored = GradMode.noGrad()) {
-                    optimizer.step();
+                if (!skipStep) {
+                    try (GradMode.Scope ignored = GradMode.noGrad()) {
+                        optimizer.step();
+                    }
                 }
                 StepStats stats = monitored ? gradMonitor.afterOptimizerStep(step + 1, stepLoss / micro) : null;
                 optimizer.zeroGrad();
@@ -226,6 +240,11 @@ public final class Trainer {
                 stepLoss = 0;
                 stepExamples = 0;
                 micro = 0;
+                if (skipStep) {
+                    stopDiverged(report);
+                    break;
+                }
+                stepNonFinite = false;
                 if (validateEverySteps > 0 && step % validateEverySteps == 0 && validation != null) {
                     validate(validation);
                     lastValidatedStep = step;
@@ -242,7 +261,7 @@ public final class Trainer {
                 stepStart = System.nanoTime();
             }
             boolean epochDone = train.position().epoch() > epoch;
-            if (!epochDone) {
+            if (!epochDone || stopReason != null && stopReason.startsWith(DIVERGED)) {
                 break; // stopped inside the epoch
             }
             double seconds = (System.nanoTime() - epochStart) / 1e9;
@@ -268,6 +287,24 @@ public final class Trainer {
         history.stopReason(stopReason == null ? "epochs" : stopReason);
         listeners.forEach(l -> l.onTrainEnd(this, history));
         return history;
+    }
+
+    /** The start of {@link History#stopReason()} when training stopped on a non-finite loss or gradient. */
+    public static final String DIVERGED = "diverged";
+
+    /**
+     * Stops on a non-finite loss or gradient norm: the step was not applied, no checkpoint is
+     * written (the last one on disk is from a finite step), and the doctor's non-finite diagnosis
+     * (with the anomaly-mode trace of the op, layer and source line) goes to the log and listeners.
+     */
+    private void stopDiverged(StepReport report) {
+        stopReason = DIVERGED + ": non-finite " + (Double.isFinite(report.loss()) ? "gradient norm ("
+                + report.gradNorm() + ")" : "loss (" + report.loss() + ")") + " at step " + step;
+        if (doctor != null) {
+            report(doctor.observeDivergence(step, report.loss(), report.gradNorm()));
+        }
+        LOG.error("training stopped at step {}: {}; the weights are those of step {}{}", step, stopReason, step - 1,
+                checkpointDir == null ? "" : "; the last checkpoint in " + checkpointDir + " is from a finite step");
     }
 
     private Evaluation validate(DataLoader validation) {
@@ -407,8 +444,34 @@ public final class Trainer {
 
     // ------------------------------------------------------------------ checkpoints
 
-    /** Writes a checkpoint of everything needed to continue from {@code position} of the training data. */
+    private static boolean allFinite(Tensor p) {
+        if (p.dtype() != DType.FLOAT32) {
+            return true;
+        }
+        float[] a = p.isContiguous() ? p.floatStorage() : p.toFloatArray();
+        int from = p.isContiguous() ? p.offset() : 0;
+        for (int i = from, end = from + p.numel(); i < end; i++) {
+            if (!Float.isFinite(a[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Writes a checkpoint of everything needed to continue from {@code position} of the training
+     * data (atomically, with a checksum).
+     *
+     * @throws IllegalStateException if a weight is NaN or infinite: a diverged model is not
+     *     written over the last good checkpoint
+     */
     public void saveCheckpoint(Path file, DataLoader.Position position) throws IOException {
+        for (Tensor p : model.parameters()) {
+            if (!allFinite(p)) {
+                throw new IllegalStateException("not writing the checkpoint " + file + ": the model's weights hold NaN "
+                        + "or infinity (training diverged); the previous checkpoint is kept");
+            }
+        }
         Map<String, String> state = new LinkedHashMap<>();
         state.put("step", Long.toString(step));
         state.put("epoch", Integer.toString(position.epoch()));
@@ -435,7 +498,10 @@ public final class Trainer {
             saveCheckpoint(checkpointDir.resolve(name), position);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the checkpoint " + checkpointDir.resolve(name)
-                    + " (the previous checkpoint is intact): " + e.getMessage(), e);
+                    + " (the previous checkpoint is intact): " + e + "; free disk space or choose a writable"
+                    + " output folder, then resume with --resume " + checkpointDir.resolve(name), e);
+        } catch (IllegalStateException e) {
+            LOG.error("{}", e.getMessage());
         }
     }
 
@@ -449,6 +515,11 @@ public final class Trainer {
      * @throws IOException if it cannot be read
      */
     public void resume(Path file) throws IOException {
+        // a process killed while writing a checkpoint leaves a hidden temporary file: remove them
+        for (String name : new String[] {file.getFileName().toString(), "checkpoint-last.safetensors",
+            "checkpoint-best.safetensors"}) {
+            AtomicFiles.deleteStaleTemporaries(file.resolveSibling(name));
+        }
         ResumeState[] parsed = new ResumeState[1];
         Map<String, String> s = Checkpoint.load(file, model, optimizer, scheduler,
                 state -> parsed[0] = ResumeState.parse(state, plateau));
@@ -604,6 +675,7 @@ public final class Trainer {
         private int checkpointEverySteps;
         private String monitor = "val_loss";
         private boolean traceNonFinite = true;
+        private boolean stopOnNonFinite = true;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private Monitor.Options diagnostics = Monitor.Options.DEFAULT;
 
@@ -714,6 +786,18 @@ public final class Trainer {
          */
         public Builder traceNonFinite(boolean on) {
             this.traceNonFinite = on;
+            return this;
+        }
+
+        /**
+         * Whether training stops at the first step whose loss or global gradient norm is NaN or
+         * infinite (default: on). The step is then not applied, no checkpoint is written after it,
+         * the doctor's non-finite diagnosis is reported, and {@link History#stopReason()} starts
+         * with {@value Trainer#DIVERGED}. Off: the run goes on, applying whatever the optimizer makes
+         * of the non-finite gradients.
+         */
+        public Builder stopOnNonFinite(boolean on) {
+            this.stopOnNonFinite = on;
             return this;
         }
 
