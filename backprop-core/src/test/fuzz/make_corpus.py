@@ -168,6 +168,10 @@ put(T, "duplicate-keys", '{"a":1,"a":2}')
 put(T, "nan-literal", "[NaN, Infinity]")
 put(T, "control-char", '"a\x01b"')
 put(T, "bom", b'\xef\xbb\xbf{"a":1}')
+put(T, "manifest-artifact-traversal", '{"artifacts":{"../../etc/passwd":{"sha256":"00"}}}')
+put(T, "manifest-artifact-missing", '{"artifacts":{"model.safetensors":{"sha256":"00"}}}')
+put(T, "manifest-artifact-malformed", '{"artifacts":{"x":7}}')
+put(T, "manifest-artifacts-not-object", '{"artifacts":[1,2]}')
 
 # ---------------------------------------------------------------- checkpoints
 T = "CheckpointFuzzTestInputs/resume"

@@ -88,8 +88,20 @@ final class TrainCommand implements Callable<Integer> {
                     + "8765, 0 for any free one) while training runs.")
     Integer dashboardPort;
 
+    @Option(names = "--memory-budget", paramLabel = "SIZE",
+            description = "memory the run may use (4g, 512m; default: the JVM heap, -Xmx): a model, batch or tensor "
+                    + "that would need more is refused before it is allocated, with the size it needed")
+    String memoryBudget;
+
     @Override
     public Integer call() throws Exception {
+        if (memoryBudget != null) {
+            try {
+                dev.backprop.tensor.MemoryBudget.set(dev.backprop.tensor.MemoryBudget.parse(memoryBudget));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--memory-budget " + memoryBudget + ": " + e.getMessage(), e);
+            }
+        }
         if (dev.backprop.train.LanguageModelRecipe.isRecipe(options.recipeName)) {
             return LanguageModelTraining.run(this);
         }
@@ -193,6 +205,18 @@ final class TrainCommand implements Callable<Integer> {
             }
         } else {
             history = trainer.fit(train, val);
+        }
+        if (history.stopReason().startsWith(Trainer.DIVERGED)) {
+            run.put("stop_reason", history.stopReason());
+            run.put("diagnoses", trainer.diagnoses().stream().map(d -> d.rule() + ": " + d.message()).toList());
+            Path last = run.dir().resolve("checkpoint-last.safetensors");
+            System.err.println("training " + history.stopReason() + "; no model.safetensors was written (its weights "
+                    + "would not be finite). " + trainer.diagnoses().stream()
+                            .filter(d -> d.rule().equals(dev.backprop.diagnostics.Doctor.NON_FINITE))
+                            .map(d -> d.message() + " Try: " + d.fix()).findFirst().orElse("")
+                    + (java.nio.file.Files.exists(last) ? " The last checkpoint, from a finite step: " + last
+                            + " (--resume it with a lower --lr)" : ""));
+            return 3;
         }
         Evaluation result = trainer.evaluate(test);
         run.saveModel(model);

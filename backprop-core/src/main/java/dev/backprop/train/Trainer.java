@@ -7,6 +7,7 @@ import dev.backprop.diagnostics.Monitor;
 import dev.backprop.diagnostics.StepStats;
 import dev.backprop.data.Batch;
 import dev.backprop.data.DataLoader;
+import dev.backprop.data.DataValidation;
 import dev.backprop.io.AtomicFiles;
 import dev.backprop.nn.Module;
 import dev.backprop.optim.Clip;
@@ -91,6 +92,7 @@ public final class Trainer {
     private boolean traced;
     private String nonFiniteTrace;
     private final boolean stopOnNonFinite;
+    private final boolean validateData;
 
     private Trainer(Builder b) {
         this.model = b.model;
@@ -110,6 +112,7 @@ public final class Trainer {
         this.monitor = b.monitor;
         this.traced = !b.traceNonFinite; // off: as if the trace had already been taken
         this.stopOnNonFinite = b.stopOnNonFinite;
+        this.validateData = b.validateData;
         this.listeners = List.copyOf(b.listeners);
         this.gradMonitor = b.diagnostics == null ? null : new Monitor(b.model, b.diagnostics);
         this.doctor = b.diagnostics == null ? null : new Doctor();
@@ -126,18 +129,33 @@ public final class Trainer {
      * {@code validation} (may be null) every epoch or every N steps.
      */
     public History fit(DataLoader train, DataLoader validation) {
-        if (gradMonitor == null) {
-            return fitLoop(train, validation);
-        }
-        gradMonitor.attach();
         try {
-            return fitLoop(train, validation);
-        } finally {
-            gradMonitor.detach();
+            if (gradMonitor == null) {
+                return fitLoop(train, validation);
+            }
+            gradMonitor.attach();
+            try {
+                return fitLoop(train, validation);
+            } finally {
+                gradMonitor.detach();
+            }
+        } catch (OutOfMemoryError e) {
+            throw new dev.backprop.tensor.MemoryBudgetException("out of memory at step " + (step + 1) + " (batch size "
+                    + train.batchSize() + "; the JVM heap is " + dev.backprop.tensor.MemoryBudget.format(
+                            Runtime.getRuntime().maxMemory()) + "): use a smaller batch or model, or a larger -Xmx"
+                    + (checkpointDir == null ? "" : "; the last checkpoint in " + checkpointDir + " is intact"), e);
         }
     }
 
     private History fitLoop(DataLoader train, DataLoader validation) {
+        if (validateData) {
+            int classes = numClasses == null ? 0 : numClasses;
+            DataValidation.check(train.dataset(), "training data", classes);
+            if (validation != null) {
+                DataValidation.check(validation.dataset(), "validation data", classes);
+            }
+        }
+        MemoryEstimate.checkTraining(model, optimizer, train);
         History history = new History();
         if (resumePosition != null) {
             train.seek(resumePosition);
@@ -676,6 +694,7 @@ public final class Trainer {
         private String monitor = "val_loss";
         private boolean traceNonFinite = true;
         private boolean stopOnNonFinite = true;
+        private boolean validateData = true;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private Monitor.Options diagnostics = Monitor.Options.DEFAULT;
 
@@ -798,6 +817,15 @@ public final class Trainer {
          */
         public Builder stopOnNonFinite(boolean on) {
             this.stopOnNonFinite = on;
+            return this;
+        }
+
+        /**
+         * Whether {@link #fit} checks the data first ({@link DataValidation}: empty splits, NaN or
+         * infinite features and targets, labels outside {@code [0, numClasses)}); default on.
+         */
+        public Builder validateData(boolean on) {
+            this.validateData = on;
             return this;
         }
 
