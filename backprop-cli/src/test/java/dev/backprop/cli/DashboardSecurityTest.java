@@ -50,6 +50,12 @@ class DashboardSecurityTest {
         return Integer.parseInt(reply.substring(9, 12));
     }
 
+    /** The header lines, names and values in lower case. */
+    private static String headers(String reply) {
+        int at = reply.indexOf("\r\n\r\n");
+        return (at < 0 ? reply : reply.substring(0, at)).toLowerCase(java.util.Locale.ROOT);
+    }
+
     private static String body(String reply) {
         int at = reply.indexOf("\r\n\r\n");
         return at < 0 ? "" : reply.substring(at + 4);
@@ -77,8 +83,8 @@ class DashboardSecurityTest {
 
     /** No hostile string reaches an HTML page unescaped. */
     private static void assertEscaped(String html, String where) {
-        for (String bad : List.of(SCRIPT, "<script>alert", SVG_BREAK, "<img", "onerror=alert", QUOTES,
-                "\" onmouseover", COMMENT)) {
+        // escaped, the same text is inert ("&lt;img src=x onerror=...&gt;" is text, not an element)
+        for (String bad : List.of(SCRIPT, "<script>alert", SVG_BREAK, "<img", QUOTES, "\" onmouseover", COMMENT)) {
             assertFalse(html.contains(bad), where + " contains " + bad + " unescaped");
         }
         // the only script elements are the page's own
@@ -101,15 +107,15 @@ class DashboardSecurityTest {
             String html = (String) data.get("html");
             assertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the labels are shown, escaped");
             assertEscaped(html, "/api/run html");
-            String apiReply = raw(server, "GET", "/api/run");
-            assertTrue(apiReply.contains("Content-Type: application/json; charset=utf-8"), apiReply);
-            assertTrue(apiReply.contains("X-Content-Type-Options: nosniff"), "JSON is never sniffed as HTML");
+            String apiHead = headers(raw(server, "GET", "/api/run"));
+            assertTrue(apiHead.contains("content-type: application/json; charset=utf-8"), apiHead);
+            assertTrue(apiHead.contains("x-content-type-options: nosniff"), "JSON is never sniffed as HTML");
 
             String report = body(raw(server, "GET", "/report.html"));
             assertTrue(report.contains("id=\"run-data\""));
             assertEscaped(report, "/report.html");
-            assertTrue(raw(server, "GET", "/").contains("Content-Security-Policy: default-src 'none'; script-src 'self'"),
-                    "inline script is not allowed even if one got through");
+            assertTrue(headers(raw(server, "GET", "/")).contains("content-security-policy: default-src 'none'; "
+                    + "script-src 'self'"), "inline script is not allowed even if one got through");
         }
         // the report written into the run folder too
         String written = Files.readString(RunReport.write(dir));
@@ -153,7 +159,9 @@ class DashboardSecurityTest {
             for (String method : List.of("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")) {
                 for (String target : List.of("/", "/api/run", "/manifest.json", "/metrics.jsonl", "/report.html")) {
                     String reply = raw(server, method, method.equals("CONNECT") ? "127.0.0.1:1" : target);
-                    assertEquals(405, status(reply), method + " " + target + ": " + reply);
+                    // CONNECT's authority-form target is refused by the JDK's server itself (400)
+                    assertEquals(method.equals("CONNECT") ? 400 : 405, status(reply), method + " " + target + ": "
+                            + reply);
                 }
             }
         }
