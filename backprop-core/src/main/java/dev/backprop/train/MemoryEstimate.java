@@ -11,14 +11,14 @@ import dev.backprop.tensor.Generator;
 import dev.backprop.tensor.MemoryBudget;
 import dev.backprop.tensor.MemoryBudgetException;
 import dev.backprop.tensor.Tensor;
-import java.lang.management.ManagementFactory;
 
 /**
  * What training a model needs in memory, estimated before the first step so that a run that cannot
  * fit is refused with the sizes instead of dying of an {@link OutOfMemoryError} later: the weights,
  * their gradients, the optimizer's state (two buffers per weight for Adam, AdamW and RMSprop, one
- * for SGD and Adagrad), and the activations of one batch, measured as the bytes a forward pass on
- * a few examples allocates, scaled to the batch size and doubled for the backward pass.
+ * for SGD and Adagrad), and the activations of one batch: the tensors the autograd graph of a forward
+ * pass on four examples holds, scaled to the batch size and doubled for the gradients of the
+ * backward pass.
  *
  * @param weights bytes of the parameters
  * @param gradients bytes of their gradients
@@ -60,44 +60,83 @@ public record MemoryEstimate(long weights, long gradients, long optimizerState, 
         }
         int batch = loader.batchSize();
         long activations = 0;
-        int n = Math.min(4, loader.dataset().size());
-        com.sun.management.ThreadMXBean threads = threadBean();
-        if (n > 0 && threads != null) {
-            int[] idx = new int[n];
-            for (int i = 0; i < n; i++) {
-                idx[i] = i;
-            }
-            Batch sample = loader.dataset().get(idx);
+        int k = Math.min(4, loader.dataset().size());
+        if (k > 0) {
             boolean wasTraining = model.isTraining();
             long[] rng = Generator.defaultGenerator().state();
-            long before = threads.getCurrentThreadAllocatedBytes();
             try {
                 model.eval();
-                try (GradMode.Scope ignored = GradMode.enableGrad()) {
-                    model.forward(sample.inputs());
-                }
+                long retained = retainedBytes(model, loader, k);
+                // what the graph keeps for the backward pass, and as much again for the gradients it makes
+                activations = 2 * (retained / k) * (long) batch;
             } catch (RuntimeException e) {
-                return new MemoryEstimate(params, params, params * optimizerSlots(optimizer), 0, batch);
+                activations = 0; // a model that needs whole batches (stateful streams): weights only
             } finally {
                 model.train(wasTraining);
                 Generator.defaultGenerator().setState(rng);
             }
-            long used = Math.max(0, threads.getCurrentThreadAllocatedBytes() - before);
-            activations = 2 * used / n * (long) batch; // forward, and as much again for the backward pass
         }
         return new MemoryEstimate(params, params, params * optimizerSlots(optimizer), activations, batch);
     }
 
-    private static com.sun.management.ThreadMXBean threadBean() {
-        try {
-            if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
-                    && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
-                return t;
-            }
-        } catch (LinkageError | RuntimeException e) {
-            // no management beans on this JVM: weights only
+    /**
+     * Bytes of the tensors the autograd graph of a forward pass on the first {@code n} examples
+     * holds (every op's inputs: the activations kept for the backward pass), the weights left out.
+     */
+    private static long retainedBytes(Module model, DataLoader loader, int n) {
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
         }
-        return null;
+        Batch sample = loader.dataset().get(idx);
+        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Tensor p : model.parameters()) {
+            seen.add(storage(p));
+        }
+        Tensor out;
+        try (GradMode.Scope ignored = GradMode.enableGrad()) {
+            out = model.forward(sample.inputs());
+        }
+        long bytes = 0;
+        java.util.ArrayDeque<Tensor> todo = new java.util.ArrayDeque<>();
+        java.util.Set<dev.backprop.autograd.Node> visited =
+                java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        todo.add(out);
+        while (!todo.isEmpty()) {
+            Tensor t = todo.poll();
+            Object storage = storage(t);
+            if (seen.add(storage)) {
+                bytes += storageBytes(t);
+            }
+            dev.backprop.autograd.Node node = t.gradFn();
+            if (node != null && visited.add(node)) {
+                for (int i = 0; i < node.numInputs(); i++) {
+                    if (node.input(i) != null) {
+                        todo.add(node.input(i));
+                    }
+                }
+            }
+        }
+        return bytes;
+    }
+
+    private static long storageBytes(Tensor t) {
+        long n = switch (t.dtype()) {
+            case FLOAT32 -> t.floatStorage().length;
+            case INT64 -> t.longStorage().length;
+            case BOOL -> t.boolStorage().length;
+            case UINT8 -> t.byteStorage().length;
+        };
+        return n * t.dtype().byteSize();
+    }
+
+    private static Object storage(Tensor t) {
+        return switch (t.dtype()) {
+            case FLOAT32 -> t.floatStorage();
+            case INT64 -> t.longStorage();
+            case BOOL -> t.boolStorage();
+            case UINT8 -> t.byteStorage();
+        };
     }
 
     /**
@@ -108,6 +147,8 @@ public record MemoryEstimate(long weights, long gradients, long optimizerState, 
     static void checkTraining(Module model, Optimizer optimizer, DataLoader loader) {
         long budget = MemoryBudget.bytes();
         MemoryEstimate e = of(model, optimizer, loader);
+        org.slf4j.LoggerFactory.getLogger(MemoryEstimate.class).debug("training needs about {}; budget {}", e,
+                MemoryBudget.format(budget));
         if (e.total() > budget) {
             throw new MemoryBudgetException("training needs about " + e + ", more than the memory budget of "
                     + MemoryBudget.format(budget) + "; use a smaller batch (--batch-size) or model, or raise the budget "
