@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Deep-learning training framework for Java: tensors, autograd, training.",
         subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, GradCheckCommand.class, BenchCommand.class, RunsCommand.class, LrFindCommand.class,
-                DashboardCommand.class, TranslateCommand.class, GenerateCommand.class,
+                DashboardCommand.class, TranslateCommand.class, GenerateCommand.class, ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

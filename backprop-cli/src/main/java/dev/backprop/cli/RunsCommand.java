@@ -42,8 +42,8 @@ final class RunsCommand implements Callable<Integer> {
             out.println("no runs under " + dir.toAbsolutePath() + " (./backprop train writes one)");
             return 0;
         }
-        String format = "%-26s %-8s %-20s %-16s %9s %9s %8s %9s  %s%n";
-        out.printf(Locale.ROOT, format, "id", "recipe", "date", "data", "test acc", "test loss", "steps", "duration",
+        String format = "%-26s %-9s %-20s %-16s %-18s %9s %8s %9s  %s%n";
+        out.printf(Locale.ROOT, format, "id", "recipe", "date", "data", "key metric", "loss", "steps", "duration",
                 "stop reason");
         for (Run r : runs) {
             if (r.manifest() == null) {
@@ -52,7 +52,8 @@ final class RunsCommand implements Callable<Integer> {
             }
             Map<String, Object> m = r.manifest();
             out.printf(Locale.ROOT, format, r.id(), text(m.get("recipe")), date(m.get("created")), dataName(m),
-                    number(metric(m, "test_accuracy"), "%.4f"), number(metric(m, "test_loss"), "%.4f"),
+                    keyMetric(m), number(metric(m, "test_loss") != null ? metric(m, "test_loss")
+                            : metric(m, "val_loss"), "%.4f"),
                     number(metric(m, "steps"), "%.0f"), duration(m.get("wall_time_s")), text(m.get("stop_reason")));
         }
         return 0;
@@ -180,6 +181,25 @@ final class RunsCommand implements Callable<Integer> {
             out.put(prefix, value);
         }
         return out;
+    }
+
+    /**
+     * The recipe's headline figure: test accuracy (classifiers), BLEU (translation, beam search
+     * when it ran), else the validation loss (language models); "-" when the manifest has none.
+     */
+    static String keyMetric(Map<String, Object> manifest) {
+        if (metric(manifest, "test_accuracy") instanceof Number n) {
+            return String.format(Locale.ROOT, "acc %.4f", n.doubleValue());
+        }
+        Object bleu = metric(manifest, "test_bleu_beam") != null ? metric(manifest, "test_bleu_beam")
+                : metric(manifest, "test_bleu_greedy");
+        if (bleu instanceof Number n) {
+            return String.format(Locale.ROOT, "BLEU %.2f", n.doubleValue());
+        }
+        if (metric(manifest, "val_loss") instanceof Number n) {
+            return String.format(Locale.ROOT, "val loss %.4f", n.doubleValue());
+        }
+        return "-";
     }
 
     @SuppressWarnings("unchecked")

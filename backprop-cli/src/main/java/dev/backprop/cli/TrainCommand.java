@@ -20,6 +20,7 @@ import dev.backprop.train.TrainingListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -93,6 +94,28 @@ final class TrainCommand implements Callable<Integer> {
                     + "that would need more is refused before it is allocated, with the size it needed")
     String memoryBudget;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Train on Apache Spark: local[N], local-cluster[W,C,MB], spark://HOST:PORT, yarn, ... "
+                    + "(data-parallel; see docs/spark.md). ./backprop adds the Spark module to the class path.")
+    String spark;
+
+    @Option(names = "--spark-strategy", paramLabel = "S", defaultValue = "sync",
+            description = "with --spark: sync (a gradient sum per step, the same as one process) or local-sgd "
+                    + "(--local-steps steps per partition, then the models are averaged) (default: ${DEFAULT-VALUE})")
+    String sparkStrategy;
+
+    @Option(names = "--local-steps", paramLabel = "K", defaultValue = "8",
+            description = "with --spark-strategy local-sgd: local steps between averagings (default: ${DEFAULT-VALUE})")
+    int localSteps;
+
+    @Option(names = "--partitions", paramLabel = "N",
+            description = "with --spark: data partitions, one task each per step (default: the master's task slots)")
+    Integer partitions;
+
+    @Option(names = "--micro-batch", paramLabel = "N", defaultValue = "256",
+            description = "with --spark: largest batch of one forward pass on an executor (default: ${DEFAULT-VALUE})")
+    int microBatch;
+
     @Override
     public Integer call() throws Exception {
         if (memoryBudget != null) {
@@ -101,6 +124,20 @@ final class TrainCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--memory-budget " + memoryBudget + ": " + e.getMessage(), e);
             }
+        }
+        if (spark != null) {
+            if (!sparkAvailable()) {
+                throw new IllegalArgumentException("--spark needs the backprop-spark module and Spark on the class "
+                        + "path, which backprop.jar does not hold (it stays small): run through ./backprop, which "
+                        + "adds them when --spark is given, or add backprop-spark/target/backprop-spark-*.jar and the "
+                        + "jars listed in backprop-spark/target/classpath.txt (written by `mvn package`) to -cp");
+            }
+            if (dev.backprop.train.LanguageModelRecipe.isRecipe(options.recipeName)
+                    || TranslateRecipe.NAME.equals(options.recipeName) || IntentRecipe.NAME.equals(options.recipeName)) {
+                throw new IllegalArgumentException("--spark trains the image and tabular recipes " + Recipes.names()
+                        + "; " + options.recipeName + " trains on one machine");
+            }
+            return SparkTraining.run(this);
         }
         if (dev.backprop.train.LanguageModelRecipe.isRecipe(options.recipeName)) {
             return LanguageModelTraining.run(this);
@@ -169,7 +206,8 @@ final class TrainCommand implements Callable<Integer> {
         hyper.put("init_from", initRun);
         run.put("description", recipe.description());
         run.put("hyperparameters", hyper);
-        run.put("model", Map.of("summary", model.toString(), "parameters", model.parameterCount()));
+        run.put("model", Map.of("summary", model.toString(), "parameters", model.parameterCount(),
+                "input_shape", Arrays.stream(rd.inputShape()).boxed().toList(), "num_classes", rd.numClasses()));
         run.put("data_description", rd.description());
         for (int i = 0; i < rd.files().size(); i++) {
             run.recordData(rd.files().get(i).getFileName().toString(), rd.files().get(i));
@@ -248,6 +286,20 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("report: " + dev.backprop.train.RunReport.write(run.dir()));
         run.recordArtifact("report.html");
         return 0;
+    }
+
+    /**
+     * Whether backprop-spark and Spark are on the class path (checked here: loading
+     * {@link SparkTraining} without them fails).
+     */
+    private static boolean sparkAvailable() {
+        try {
+            Class.forName("org.apache.spark.SparkContext", false, TrainCommand.class.getClassLoader());
+            Class.forName("dev.backprop.spark.SparkTrainer", false, TrainCommand.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     /** The weights file of {@code --init-from}: a .safetensors file, a run folder, or a run id under --out. */

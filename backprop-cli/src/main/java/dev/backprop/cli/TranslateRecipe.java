@@ -143,13 +143,24 @@ final class TranslateRecipe {
         return n.intValue();
     }
 
-    /** Translates sentences (batched by length), beam 1 = greedy. */
+    /**
+     * Translates sentences (batched by length), beam 1 = greedy. A sentence longer than
+     * {@code maxLen} tokens is translated from its first {@code maxLen} tokens; how many were cut
+     * is printed as a warning on standard error.
+     */
     static List<String> translate(Seq2SeqTransformer model, Tokenizer tok, List<String> sentences, int beam,
             int maxLen) {
         List<Example> ex = new ArrayList<>();
+        int truncated = 0;
         for (int i = 0; i < sentences.size(); i++) {
             int[] ids = tok.encode(sentences.get(i));
+            truncated += ids.length > maxLen ? 1 : 0;
             ex.add(new Example(ids.length > maxLen ? Arrays.copyOf(ids, maxLen) : ids, new int[0], i));
+        }
+        if (truncated > 0) {
+            System.err.println("warning: " + truncated + " of " + sentences.size() + " sentences are longer than "
+                    + maxLen + " tokens, the model's longest input: each was translated from its first " + maxLen
+                    + " tokens");
         }
         String[] out = new String[sentences.size()];
         int perBatch = Math.max(1, 512 / beam);

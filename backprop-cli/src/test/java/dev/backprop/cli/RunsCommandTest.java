@@ -50,8 +50,25 @@ class RunsCommandTest {
         assertTrue(lines[1].contains("incomplete: no manifest.json"), r.out()); // no date: listed first
         assertTrue(lines[2].startsWith("20261121-090000-mlp") && lines[2].contains("0.8500")
                 && lines[2].contains("5.0 min"), r.out());
-        assertTrue(lines[3].startsWith("20261122-130000-mlp") && lines[3].contains("0.8867")
+        assertTrue(lines[3].startsWith("20261122-130000-mlp") && lines[3].contains("acc 0.8867")
                 && lines[3].contains("60.1 s") && lines[3].contains("synthetic"), r.out());
+    }
+
+    @Test
+    void languageModelAndTranslationRunsShowTheirOwnKeyMetric() throws Exception {
+        Path lm = Files.createDirectories(root.resolve("20261122-150000-char-gpt"));
+        Files.writeString(lm.resolve("manifest.json"), """
+                {"id": "20261122-150000-char-gpt", "recipe": "char-gpt", "created": "2026-11-22T15:00:00Z",
+                 "metrics": {"val_loss": 1.8916, "train_loss": 1.81, "steps": 2000}, "wall_time_s": 55}
+                """);
+        Path mt = Files.createDirectories(root.resolve("20261122-160000-translate"));
+        Files.writeString(mt.resolve("manifest.json"), """
+                {"id": "20261122-160000-translate", "recipe": "translate", "created": "2026-11-22T16:00:00Z",
+                 "metrics": {"test_bleu_greedy": 30.53, "test_bleu_beam": 31.94, "steps": 900}, "wall_time_s": 1800}
+                """);
+        String out = run("runs", "--dir", root.toString()).out();
+        assertTrue(out.matches("(?s).*20261122-150000-char-gpt +char-gpt .*val loss 1\\.8916 +1\\.8916 +2000 .*"), out);
+        assertTrue(out.matches("(?s).*20261122-160000-translate +translate .*BLEU 31\\.94 .*"), out);
     }
 
     @Test

@@ -71,6 +71,27 @@ public final class WindowSampler {
         return windows(starts);
     }
 
+    /**
+     * A batch of {@code batchSize} windows whose start positions are drawn exactly as nanoGPT's
+     * {@code get_batch} draws them with PyTorch: {@code torch.randint(len - T - 1, (batchSize,),
+     * generator=g)}, where {@code mt} replays {@code g} (so the last possible window is never
+     * drawn, as there).
+     */
+    public Batch sample(int batchSize, MersenneTwister mt) {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("WindowSampler: batch size must be positive, got " + batchSize);
+        }
+        if (numWindows() < 2) {
+            throw new IllegalArgumentException("WindowSampler: torch-style sampling needs a sequence of at least "
+                    + (blockSize + 2) + " tokens for windows of " + blockSize + ", got " + length);
+        }
+        int[] starts = new int[batchSize];
+        for (int i = 0; i < batchSize; i++) {
+            starts[i] = mt.nextBelow(numWindows() - 1);
+        }
+        return windows(starts);
+    }
+
     /** The windows starting at the given positions (each in {@code [0, numWindows())}). */
     public Batch windows(int[] starts) {
         int t = blockSize;

@@ -33,6 +33,10 @@ import java.util.Map;
  * then the difference after the step), and scans the ReLU outputs of the forward pass.
  */
 public final class Monitor {
+    /** Elements in one part of a monitor pass: fixed, so that the sums do not depend on the thread count. */
+    private static final int PART = 1 << 15;
+    /** A thread takes at least this many parts (small models stay on the calling thread). */
+    private static final int PARTS_PER_THREAD = 4;
 
     /**
      * How the monitor runs.
@@ -71,6 +75,18 @@ public final class Monitor {
     private final double[] weightSq;
     private final long[] nonFinite;
     private final boolean[] hasGrad;
+    // each parameter cut into parts of at most PART elements: part c covers
+    // [partStart[c], partStart[c] + partLength[c]) of parameter partParam[c]
+    private final int[] partParam;
+    private final int[] partStart;
+    private final int[] partLength;
+    private final double[] partGradSq;
+    private final double[] partWeightSq;
+    private final double[] partDeltaSq;
+    private final float[][] gradData;
+    private final int[] gradOffset;
+    private final float[][] weightData;
+    private final int[] weightOffset;
     private final Map<String, boolean[]> alive = new LinkedHashMap<>();
     private final List<HookHandle> hooks = new ArrayList<>();
     private final ArrayDeque<StepStats> records = new ArrayDeque<>();
@@ -100,6 +116,30 @@ public final class Monitor {
         weightSq = new double[n];
         nonFinite = new long[n];
         hasGrad = new boolean[n];
+        gradData = new float[n][];
+        gradOffset = new int[n];
+        weightData = new float[n][];
+        weightOffset = new int[n];
+        int parts = 0;
+        for (Tensor p : params) {
+            parts += Math.max(1, (p.numel() + PART - 1) / PART);
+        }
+        partParam = new int[parts];
+        partStart = new int[parts];
+        partLength = new int[parts];
+        int c = 0;
+        for (int i = 0; i < n; i++) {
+            int numel = params[i].numel();
+            for (int start = 0; start == 0 || start < numel; start += PART) {
+                partParam[c] = i;
+                partStart[c] = start;
+                partLength[c] = Math.min(PART, numel - start);
+                c++;
+            }
+        }
+        partGradSq = new double[parts];
+        partWeightSq = new double[parts];
+        partDeltaSq = new double[parts];
     }
 
     public Options options() {
@@ -207,46 +247,78 @@ public final class Monitor {
         if (!armed) {
             return;
         }
+        measureBeforeStep();
         globalGradNorm = gradNorm;
+    }
+
+    /**
+     * As {@link #beforeOptimizerStep(double)}, for a step whose gradients were not clipped: the
+     * global gradient norm is taken from the same pass that measures each parameter's gradient
+     * (no second pass over the gradients) and returned; NaN on a step that is not monitored.
+     */
+    public double beforeOptimizerStep() {
+        if (!armed) {
+            return Double.NaN;
+        }
+        double total = measureBeforeStep();
+        globalGradNorm = Math.sqrt(total);
+        return globalGradNorm;
+    }
+
+    /**
+     * One pass over every gradient (its sum of squares) and every weight (copied to the snapshot
+     * with its sum of squares in the same pass), in fixed parts of {@link #PART} elements spread
+     * over the kernel threads. Returns Σ of the gradients' squares, as summed.
+     */
+    private double measureBeforeStep() {
+        Kernels k = Kernels.get();
         for (int i = 0; i < params.length; i++) {
             Tensor p = params[i];
             Tensor g = p.grad();
-            hasGrad[i] = g != null;
-            double s = 0;
-            long bad = 0;
-            if (g != null && g.dtype() == DType.FLOAT32) {
-                float[] v;
-                int off;
-                if (g.isContiguous()) {
-                    v = g.floatStorage();
-                    off = g.offset();
-                } else {
-                    v = g.toFloatArray();
-                    off = 0;
-                }
-                s = Kernels.get().sumOfSquares(v, off, g.numel());
-                if (!Double.isFinite(s)) { // rare: count the culprits
-                    for (int k = off, end = off + g.numel(); k < end; k++) {
-                        bad += Float.isFinite(v[k]) ? 0 : 1;
-                    }
-                    s = bad > 0 ? Double.NaN : s;
-                }
-            }
-            gradSq[i] = s;
-            nonFinite[i] = bad;
-            int numel = p.numel();
-            if (before[i] == null || before[i].length != numel) {
-                before[i] = new float[numel];
-            }
-            float[] snap = before[i];
-            if (p.isContiguous()) {
-                System.arraycopy(p.floatStorage(), p.offset(), snap, 0, numel);
+            hasGrad[i] = g != null && g.dtype() == DType.FLOAT32;
+            if (hasGrad[i]) {
+                gradData[i] = g.isContiguous() ? g.floatStorage() : g.toFloatArray();
+                gradOffset[i] = g.isContiguous() ? g.offset() : 0;
             } else {
-                System.arraycopy(p.toFloatArray(), 0, snap, 0, numel);
+                gradData[i] = null;
             }
-            weightSq[i] = Kernels.get().sumOfSquares(snap, 0, numel);
+            weightData[i] = p.isContiguous() ? p.floatStorage() : p.toFloatArray();
+            weightOffset[i] = p.isContiguous() ? p.offset() : 0;
+            if (before[i] == null || before[i].length != p.numel()) {
+                before[i] = new float[p.numel()];
+            }
+        }
+        Kernels.parallelFor(partParam.length, PARTS_PER_THREAD, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                int i = partParam[c];
+                int start = partStart[c];
+                int len = partLength[c];
+                partGradSq[c] = gradData[i] == null ? 0 : k.sumOfSquares(gradData[i], gradOffset[i] + start, len);
+                partWeightSq[c] = k.copySumOfSquares(weightData[i], weightOffset[i] + start, before[i], start, len);
+            }
+        });
+        java.util.Arrays.fill(gradSq, 0);
+        java.util.Arrays.fill(weightSq, 0);
+        for (int c = 0; c < partParam.length; c++) { // parts in order: the same sums on any thread count
+            gradSq[partParam[c]] += partGradSq[c];
+            weightSq[partParam[c]] += partWeightSq[c];
+        }
+        double total = 0;
+        for (int i = 0; i < params.length; i++) {
+            total += gradSq[i];
+            long bad = 0;
+            if (!Double.isFinite(gradSq[i]) && gradData[i] != null) { // rare: count the culprits
+                float[] v = gradData[i];
+                for (int q = gradOffset[i], end = q + params[i].numel(); q < end; q++) {
+                    bad += Float.isFinite(v[q]) ? 0 : 1;
+                }
+                gradSq[i] = bad > 0 ? Double.NaN : gradSq[i];
+            }
+            nonFinite[i] = bad;
+            gradData[i] = null; // keep no reference to a gradient the optimizer may replace
         }
         measured = true;
+        return total;
     }
 
     /**
@@ -277,18 +349,26 @@ public final class Monitor {
         double totalCount = 0;
         for (int i = 0; i < params.length; i++) {
             Tensor p = params[i];
-            float[] snap = before[i];
-            float[] v;
-            int off;
-            if (p.isContiguous()) {
-                v = p.floatStorage();
-                off = p.offset();
-            } else {
-                v = p.toFloatArray();
-                off = 0;
+            weightData[i] = p.isContiguous() ? p.floatStorage() : p.toFloatArray();
+            weightOffset[i] = p.isContiguous() ? p.offset() : 0;
+        }
+        Kernels k = Kernels.get();
+        Kernels.parallelFor(partParam.length, PARTS_PER_THREAD, (from, to) -> {
+            for (int c = from; c < to; c++) {
+                int i = partParam[c];
+                partDeltaSq[c] = k.sumOfSquaredDifferences(weightData[i], weightOffset[i] + partStart[c], before[i],
+                        partStart[c], partLength[c]);
             }
-            double d = Kernels.get().sumOfSquaredDifferences(v, off, snap, 0, snap.length);
-            int numel = snap.length;
+        });
+        double[] deltaSq = new double[params.length];
+        for (int c = 0; c < partParam.length; c++) {
+            deltaSq[partParam[c]] += partDeltaSq[c];
+        }
+        for (int i = 0; i < params.length; i++) {
+            Tensor p = params[i];
+            weightData[i] = null;
+            double d = deltaSq[i];
+            int numel = before[i].length;
             boolean trainable = p.requiresGrad();
             double frac = hasGrad[i] && numel > 0 ? (double) nonFinite[i] / numel : 0;
             perParam.put(names[i], new Norms(Math.sqrt(gradSq[i]), Math.sqrt(weightSq[i]),

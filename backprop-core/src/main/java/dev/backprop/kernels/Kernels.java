@@ -177,6 +177,13 @@ public interface Kernels {
      */
     double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n);
 
+    /**
+     * Copies {@code src[srcOff .. srcOff+n)} to {@code dst[dstOff ..)} and returns Σ src[i]² summed
+     * as {@link #sumOfSquares} (the same value, bit for bit): a weight snapshot and its norm in one
+     * pass over memory.
+     */
+    double copySumOfSquares(float[] src, int srcOff, float[] dst, int dstOff, int n);
+
     /** A short name for logs and the command line, such as {@code scalar} or {@code vector (512-bit)}. */
     default String name() {
         return getClass().getSimpleName();

@@ -41,6 +41,17 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public double copySumOfSquares(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            float v = src[srcOff + i];
+            dst[dstOff + i] = v;
+            s += v * v;
+        }
+        return s;
+    }
+
+    @Override
     public double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n) {
         double s = 0;
         for (int i = 0; i < n; i++) {

@@ -66,6 +66,31 @@ final class VectorElementwise {
         return total;
     }
 
+    /** {@link #sumOfSquares} of src, block for block the same sums, while copying src to dst. */
+    static double copySumOfSquares(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        double total = 0;
+        int i = 0;
+        int bound = S.loopBound(n);
+        while (i < bound) {
+            int end = Math.min(bound, i + 1024);
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < end; i += L) {
+                FloatVector v = FloatVector.fromArray(S, src, srcOff + i);
+                v.intoArray(dst, dstOff + i);
+                acc = v.fma(v, acc);
+            }
+            for (int lane = 0; lane < L; lane++) {
+                total += acc.lane(lane);
+            }
+        }
+        for (; i < n; i++) {
+            float v = src[srcOff + i];
+            dst[dstOff + i] = v;
+            total += v * v;
+        }
+        return total;
+    }
+
     static double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n) {
         double total = 0;
         int i = 0;

@@ -136,6 +136,11 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public double copySumOfSquares(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        return VectorElementwise.copySumOfSquares(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
     public double sumOfSquaredDifferences(float[] a, int aOff, float[] b, int bOff, int n) {
         return VectorElementwise.sumOfSquaredDifferences(a, aOff, b, bOff, n);
     }

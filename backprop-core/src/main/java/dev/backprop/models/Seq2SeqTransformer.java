@@ -161,6 +161,39 @@ public class Seq2SeqTransformer extends Module {
         return embed;
     }
 
+    /** The encoder layers, in order. */
+    public List<TransformerEncoderLayer> encoderLayers() {
+        List<TransformerEncoderLayer> out = new ArrayList<>();
+        for (Module m : encoder) {
+            out.add((TransformerEncoderLayer) m);
+        }
+        return out;
+    }
+
+    /** The decoder layers, in order. */
+    public List<TransformerDecoderLayer> decoderLayers() {
+        List<TransformerDecoderLayer> out = new ArrayList<>();
+        for (Module m : decoder) {
+            out.add((TransformerDecoderLayer) m);
+        }
+        return out;
+    }
+
+    /** The norm after the last encoder layer. */
+    public LayerNorm encoderNorm() {
+        return encoderNorm;
+    }
+
+    /** The norm after the last decoder layer. */
+    public LayerNorm decoderNorm() {
+        return decoderNorm;
+    }
+
+    /** The sinusoidal position table (maxLength, dModel) added to the scaled embeddings. */
+    public Tensor positions() {
+        return positions.detach();
+    }
+
     // ------------------------------------------------------------------ training
 
     /**

@@ -232,6 +232,15 @@ public final class TextClassifier extends Module {
         return emb;
     }
 
+    /** The convolutions, one per kernel width, in the order of {@link Config#kernelWidths()}. */
+    public List<Conv1d> convs() {
+        List<Conv1d> out = new ArrayList<>();
+        for (Module m : convs) {
+            out.add((Conv1d) m);
+        }
+        return out;
+    }
+
     /** The classification head. */
     public Linear head() {
         return head;

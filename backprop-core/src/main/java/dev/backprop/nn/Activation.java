@@ -44,8 +44,15 @@ public abstract class Activation extends Module {
             this(0.01f);
         }
 
+        private final float negativeSlope;
+
         public LeakyReLU(float negativeSlope) {
             super("LeakyReLU", "negative_slope=" + negativeSlope, x -> x.leakyRelu(negativeSlope));
+            this.negativeSlope = negativeSlope;
+        }
+
+        public float negativeSlope() {
+            return negativeSlope;
         }
     }
 
@@ -54,8 +61,15 @@ public abstract class Activation extends Module {
             this(1f);
         }
 
+        private final float alpha;
+
         public ELU(float alpha) {
             super("ELU", "alpha=" + alpha, x -> x.elu(alpha));
+            this.alpha = alpha;
+        }
+
+        public float alpha() {
+            return alpha;
         }
     }
 
@@ -65,9 +79,17 @@ public abstract class Activation extends Module {
             this(false);
         }
 
+        private final boolean tanhApproximation;
+
         public GELU(boolean tanhApproximation) {
             super("GELU", tanhApproximation ? "approximate='tanh'" : "approximate='none'",
                     tanhApproximation ? Tensor::geluTanh : Tensor::gelu);
+            this.tanhApproximation = tanhApproximation;
+        }
+
+        /** Whether this is the tanh approximation (PyTorch's {@code approximate='tanh'}). */
+        public boolean tanhApproximation() {
+            return tanhApproximation;
         }
     }
 
@@ -94,20 +116,48 @@ public abstract class Activation extends Module {
             this(1f, 20f);
         }
 
+        private final float beta;
+        private final float threshold;
+
         public Softplus(float beta, float threshold) {
             super("Softplus", "beta=" + beta + ", threshold=" + threshold, x -> x.softplus(beta, threshold));
+            this.beta = beta;
+            this.threshold = threshold;
+        }
+
+        public float beta() {
+            return beta;
+        }
+
+        /** Above {@code beta * x > threshold} the function is x itself. */
+        public float threshold() {
+            return threshold;
         }
     }
 
     public static final class Softmax extends Activation {
+        private final int dim;
+
         public Softmax(int dim) {
             super("Softmax", "dim=" + dim, x -> x.softmax(dim));
+            this.dim = dim;
+        }
+
+        public int dim() {
+            return dim;
         }
     }
 
     public static final class LogSoftmax extends Activation {
+        private final int dim;
+
         public LogSoftmax(int dim) {
             super("LogSoftmax", "dim=" + dim, x -> x.logSoftmax(dim));
+            this.dim = dim;
+        }
+
+        public int dim() {
+            return dim;
         }
     }
 

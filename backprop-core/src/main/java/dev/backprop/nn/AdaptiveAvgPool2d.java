@@ -33,6 +33,11 @@ public final class AdaptiveAvgPool2d extends Module {
         return ConvNd.reported(this, () -> Pool.adaptiveAvgPool2d(input, outH, outW));
     }
 
+    /** {outH, outW}. */
+    public int[] outputSize() {
+        return new int[] {outH, outW};
+    }
+
     @Override
     protected String extraRepr() {
         return "output_size=" + ConvNd.size(new int[] {outH, outW});

@@ -62,6 +62,34 @@ public final class AvgPool2d extends Module {
                 countIncludePad, divisorOverride));
     }
 
+    /** {h, w}. */
+    public int[] kernelSize() {
+        return kernelSize.clone();
+    }
+
+    /** {h, w}. */
+    public int[] stride() {
+        return stride.clone();
+    }
+
+    /** Zero padding on each side, {h, w}. */
+    public int[] padding() {
+        return padding.clone();
+    }
+
+    public boolean ceilMode() {
+        return ceilMode;
+    }
+
+    public boolean countIncludePad() {
+        return countIncludePad;
+    }
+
+    /** The divisor replacing the window size, or 0 for none. */
+    public int divisorOverride() {
+        return divisorOverride;
+    }
+
     @Override
     protected String extraRepr() {
         return "kernel_size=" + ConvNd.size(kernelSize) + ", stride=" + ConvNd.size(stride) + ", padding="

@@ -67,8 +67,13 @@ public abstract class BatchNorm extends Module {
         return bias;
     }
 
-    int numFeatures() {
+    /** The number of channels C. */
+    public int numFeatures() {
         return numFeatures;
+    }
+
+    public float eps() {
+        return eps;
     }
 
     @Override

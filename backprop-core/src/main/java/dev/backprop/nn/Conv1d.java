@@ -49,6 +49,23 @@ public final class Conv1d extends ConvNd {
         return reported(this, () -> Conv.conv1d(input, weight(), bias(), stride, padding, dilation, groups));
     }
 
+    public int kernelSize() {
+        return kernelSize;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    /** Zero padding on each side. */
+    public int padding() {
+        return padding;
+    }
+
+    public int dilation() {
+        return dilation;
+    }
+
     @Override
     protected String extraRepr() {
         return convRepr(inChannels, outChannels, new int[] {kernelSize}, new int[] {stride},

@@ -62,6 +62,26 @@ public final class Conv2d extends ConvNd {
         return reported(this, () -> Conv.conv2d(input, weight(), bias(), stride, padding, dilation, groups));
     }
 
+    /** {kH, kW}. */
+    public int[] kernelSize() {
+        return kernelSize.clone();
+    }
+
+    /** {h, w}. */
+    public int[] stride() {
+        return stride.clone();
+    }
+
+    /** Zero padding on each side, {h, w}. */
+    public int[] padding() {
+        return padding.clone();
+    }
+
+    /** {h, w}. */
+    public int[] dilation() {
+        return dilation.clone();
+    }
+
     @Override
     protected String extraRepr() {
         return convRepr(inChannels, outChannels, kernelSize, stride, padding, dilation, null, groups, bias() == null);

@@ -44,6 +44,19 @@ public abstract sealed class ConvNd extends Module permits Conv1d, Conv2d, ConvT
         return bias;
     }
 
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+
+    /** The number of blocked connections from input to output channels. */
+    public int groups() {
+        return groups;
+    }
+
     static void checkSettings(String layer, int in, int out, int groups, int[] kernel, int[] stride, int[] padding,
             int[] dilation) {
         if (in < 1 || out < 1 || groups < 1) {

@@ -52,6 +52,14 @@ public class Embedding extends Module {
         return weight;
     }
 
+    public int numEmbeddings() {
+        return numEmbeddings;
+    }
+
+    public int embeddingDim() {
+        return embeddingDim;
+    }
+
     @Override
     protected String extraRepr() {
         return numEmbeddings + ", " + embeddingDim + (paddingIdx == NO_PADDING ? "" : ", padding_idx=" + paddingIdx);

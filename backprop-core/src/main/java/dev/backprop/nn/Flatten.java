@@ -23,6 +23,14 @@ public class Flatten extends Module {
         return x.flatten(startDim, endDim);
     }
 
+    public int startDim() {
+        return startDim;
+    }
+
+    public int endDim() {
+        return endDim;
+    }
+
     @Override
     protected String extraRepr() {
         return "start_dim=" + startDim + ", end_dim=" + endDim;

@@ -38,6 +38,15 @@ public class LayerNorm extends Module {
         return bias;
     }
 
+    /** The trailing dimensions normalised over. */
+    public int[] normalizedShape() {
+        return normalizedShape.clone();
+    }
+
+    public float eps() {
+        return eps;
+    }
+
     @Override
     protected String extraRepr() {
         return "(" + Shape.str(normalizedShape).replaceAll("[\\[\\]]", "") + ",), eps=" + eps

@@ -54,6 +54,30 @@ public final class MaxPool2d extends Module {
         return ConvNd.reported(this, () -> Pool.maxPool2d(input, kernelSize, stride, padding, dilation, ceilMode));
     }
 
+    /** {h, w}. */
+    public int[] kernelSize() {
+        return kernelSize.clone();
+    }
+
+    /** {h, w}. */
+    public int[] stride() {
+        return stride.clone();
+    }
+
+    /** -inf padding on each side, {h, w}. */
+    public int[] padding() {
+        return padding.clone();
+    }
+
+    /** {h, w}. */
+    public int[] dilation() {
+        return dilation.clone();
+    }
+
+    public boolean ceilMode() {
+        return ceilMode;
+    }
+
     @Override
     protected String extraRepr() {
         return "kernel_size=" + ConvNd.size(kernelSize) + ", stride=" + ConvNd.size(stride) + ", padding="

@@ -3,6 +3,7 @@ package dev.backprop.train;
 import dev.backprop.data.Batch;
 import dev.backprop.data.CharVocab;
 import dev.backprop.data.DataLoader;
+import dev.backprop.data.MersenneTwister;
 import dev.backprop.data.RandomWindows;
 import dev.backprop.data.StreamChunks;
 import dev.backprop.data.TensorDataset;
@@ -62,9 +63,13 @@ import java.util.Objects;
  * <h2>Validation, the same for both</h2>
  *
  * The mean loss over 20 batches of random windows of the validation part (the last 10%), drawn
- * once from a generator seeded with {@code 1000 + seed} and kept fixed, so every validation of a
- * run, and runs of either model with the same seed, are measured on the same characters. Every 500
- * iterations and after the last. The LSTM is validated from a zero state for each window, like the
+ * once and kept fixed, so every validation of a run, and runs of either model with the same seed,
+ * are measured on the same characters. Every 500 iterations and after the last. The windows are
+ * those on which PyTorch's reference ({@code quality.py q2}) takes its final estimate: the same
+ * {@code torch.randint} draws from {@code torch.Generator().manual_seed(1000 + seed)}
+ * ({@link MersenneTwister} replays it), after the draws of the estimates it makes every 500
+ * iterations before the last — a run and the reference are scored on the same characters, which
+ * takes the sampling noise of a 20-batch estimate (about ±0.01 here) out of the comparison. The LSTM is validated from a zero state for each window, like the
  * transformer, which sees nothing before its window either. {@link Result#trainLoss()} is the
  * same estimate on 20 random training batches (the next draws of that generator), after training.
  *
@@ -197,8 +202,12 @@ public final class LanguageModelRecipe<M extends Module & LanguageModel> {
         this.trainLoader = trainLoader;
         this.epochs = epochs;
         this.chunks = chunks;
-        // the fixed validation batches, then the training-loss batches, from one generator (as quality.py's g_eval)
-        Generator evalGen = new Generator(1000 + options.seed());
+        // the fixed validation batches, then the training-loss batches, drawn as quality.py q2 draws its final
+        // estimates from its g_eval (torch.Generator().manual_seed(1000 + seed)): after the windows of the
+        // estimates it made every evalEvery iterations before the last, so that both are scored on the same windows
+        MersenneTwister evalGen = new MersenneTwister(1000 + options.seed());
+        long earlierEstimates = (options.iters() - 1) / options.evalEvery();
+        evalGen.skip(earlierEstimates * options.evalBatches() * options.batchSize());
         this.valLoader = fixedBatches(corpus.valWindows(options.contextLength()), "validation", evalGen);
         this.trainEstimateLoader = fixedBatches(corpus.trainWindows(options.contextLength()), "training", evalGen);
     }
@@ -269,7 +278,7 @@ public final class LanguageModelRecipe<M extends Module & LanguageModel> {
     }
 
     private static void checkCorpus(String name, TextCorpus corpus, Options options) {
-        int need = options.contextLength() + 1;
+        int need = options.contextLength() + 2; // torch-style sampling: randint(len - T - 1) > 0
         int val = corpus.length() - corpus.trainLength();
         if (corpus.trainLength() < need || val < need) {
             throw new IllegalArgumentException(name + ": windows of " + options.contextLength() + " characters and "
@@ -280,7 +289,7 @@ public final class LanguageModelRecipe<M extends Module & LanguageModel> {
         }
     }
 
-    private DataLoader fixedBatches(WindowSampler windows, String part, Generator gen) {
+    private DataLoader fixedBatches(WindowSampler windows, String part, MersenneTwister gen) {
         List<Tensor> inputs = new ArrayList<>();
         List<Tensor> targets = new ArrayList<>();
         for (int i = 0; i < options.evalBatches(); i++) {
@@ -466,6 +475,8 @@ public final class LanguageModelRecipe<M extends Module & LanguageModel> {
         h.put("eval_every", options.evalEvery());
         h.put("eval_batches", options.evalBatches());
         h.put("eval_seed", 1000 + options.seed());
+        h.put("eval_sampling", "torch.randint(len - T - 1) on an MT19937 seeded eval_seed, after the draws of "
+                + "the earlier estimates (quality.py q2's final-estimate windows)");
         h.put("seed", options.seed());
         if (chunks != null) {
             h.put("tbptt", Map.of("streams", chunks.streams(), "chunk_length", chunks.chunkLength(),

@@ -213,10 +213,13 @@ public final class Trainer {
                 // the global gradient norm costs a pass over every gradient: measured when clipping needs
                 // it, on monitored steps, every GRAD_NORM_EVERY steps (the metrics log's cadence), and on
                 // every step when diagnostics are off; NaN on other steps
-                boolean measure = clipNorm > 0 || gradMonitor == null || gradMonitor.armed()
+                boolean monitored = gradMonitor != null && gradMonitor.armed();
+                boolean measure = clipNorm > 0 || gradMonitor == null || monitored
                         || (step + 1) % GRAD_NORM_EVERY == 0;
+                // unclipped monitored step: the monitor's pass over the gradients gives the global norm too
+                boolean fused = monitored && clipNorm <= 0 && clipValue <= 0;
                 double gradNorm = clipNorm > 0 ? Clip.gradNorm(model.parameters(), clipNorm)
-                        : measure ? gradNorm() : Double.NaN;
+                        : fused ? gradMonitor.beforeOptimizerStep() : measure ? gradNorm() : Double.NaN;
                 if (measure && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
                     stepNonFinite = true;
                     if (!traced) {
@@ -230,8 +233,7 @@ public final class Trainer {
                     Clip.gradValue(model.parameters(), clipValue);
                 }
                 double lr = optimizer.lr();
-                boolean monitored = gradMonitor != null && gradMonitor.armed();
-                if (monitored) {
+                if (monitored && !fused) {
                     gradMonitor.beforeOptimizerStep(gradNorm);
                 }
                 if (!skipStep) {

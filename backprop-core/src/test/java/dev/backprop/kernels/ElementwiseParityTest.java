@@ -191,6 +191,20 @@ class ElementwiseParityTest {
                 assertEquals(0.0, VECTOR.sumOfSquaredDifferences(a, 2, a, 2, n));
             }));
         }
+        for (int n : SIZES) {
+            tests.add(DynamicTest.dynamicTest("copy with sum of squares n=" + n, () -> {
+                float[] x = randn(new Random(n + 17), n + 3);
+                for (Kernels k : new Kernels[] {SCALAR, VECTOR}) {
+                    float[] copy = new float[n + 5];
+                    double s = k.copySumOfSquares(x, 2, copy, 4, n);
+                    assertEquals(k.sumOfSquares(x, 2, n), s, k.name() + " n=" + n); // bit for bit
+                    assertArrayEquals(Arrays.copyOfRange(x, 2, 2 + n),
+                            Arrays.copyOfRange(copy, 4, 4 + n), k.name());
+                    assertEquals(0f, copy[3]);
+                    assertEquals(0f, copy[4 + n]);
+                }
+            }));
+        }
         tests.add(DynamicTest.dynamicTest("squares overflow in float (as torch's float32 norm), NaN stays NaN", () -> {
             float[] big = new float[40];
             big[3] = 3e20f;

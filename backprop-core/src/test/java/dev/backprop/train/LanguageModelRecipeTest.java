@@ -173,7 +173,7 @@ class LanguageModelRecipeTest {
         TextCorpus tiny = TextCorpus.of("to be or not to be ".repeat(20), 0.9); // 380 characters: 38 to validate
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LanguageModelRecipe.charGpt(tiny));
-        assertTrue(e.getMessage().contains("need at least 65 characters in both the training part")
+        assertTrue(e.getMessage().contains("need at least 66 characters in both the training part")
                 && e.getMessage().contains("it has 342 and 38") && e.getMessage().contains("use a longer text"),
                 e.getMessage());
         TextCorpus small = TextCorpus.of("to be or not to be ".repeat(100), 0.9); // 1710 training characters
