@@ -24,6 +24,8 @@ import java.nio.file.Path;
 public final class KillResumeChild {
     static final int EPOCHS = 6;
     static final int CHECKPOINT_EVERY = 3;
+    /** Optimizer steps of the whole run: 2000 examples in batches of 16, {@link #EPOCHS} times. */
+    static final int STEPS = EPOCHS * 125;
 
     private KillResumeChild() {}
 
@@ -36,7 +38,13 @@ public final class KillResumeChild {
         Optimizer opt = new Adam(model.parameters(), 1e-2);
         LRScheduler schedule = LRScheduler.cosine(opt, EPOCHS * loader.numBatches(), 1e-4);
         Trainer trainer = Trainer.builder(model, opt, F::crossEntropy).epochs(EPOCHS).scheduler(schedule)
-                .checkpoints(dir, CHECKPOINT_EVERY).diagnostics(false).build();
+                .checkpoints(dir, CHECKPOINT_EVERY).diagnostics(false).listener(new TrainingListener() {
+                    @Override
+                    public void onStep(Trainer t, StepReport step) {
+                        System.out.println("step " + step.step()); // lets the parent kill it at a step of its choice
+                        System.out.flush();
+                    }
+                }).build();
         Path checkpoint = dir.resolve("checkpoint-last.safetensors");
         if (Files.exists(checkpoint)) {
             trainer.resume(checkpoint);

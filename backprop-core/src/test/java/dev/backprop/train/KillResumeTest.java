@@ -43,28 +43,34 @@ class KillResumeTest {
         int kills = 0;
         long lastStep = -1;
         List<String> log = new ArrayList<>();
-        for (int attempt = 0; kills < KILLS; attempt++) {
-            if (attempt > 4 * KILLS) {
-                fail("could not kill the run mid-training " + KILLS + " times: " + log);
-            }
+        while (kills < KILLS) {
             Process child = start(dir);
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             String first = out.readLine(); // "training from step N": past JVM start-up and resume
             if (first == null || !first.startsWith("training from step")) {
                 fail("the child did not start training: " + first + "; exit " + child.waitFor());
             }
-            Thread.sleep(50 + random.nextInt(1500));
+            long from = Long.parseLong(first.substring("training from step ".length()).strip());
+            // kill it a random number of steps on (spread so that every kill has steps left to cut into),
+            // then a random few milliseconds later: inside a step, or in the middle of writing a checkpoint
+            long room = Math.max(1, (KillResumeChild.STEPS - from) / (KILLS - kills + 1));
+            long target = from + 1 + random.nextLong(room);
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("step " + target)) {
+                // training on
+            }
+            if (line == null) {
+                fail("the child stopped before step " + target + "; exit " + child.waitFor());
+            }
+            Thread.sleep(random.nextInt(15));
             if (!child.isAlive()) {
-                log.add("attempt " + attempt + ": finished before the kill");
-                assertEquals(0, child.waitFor());
-                Files.deleteIfExists(dir.resolve("model.safetensors"));
-                continue; // too late to kill: the weights are final; start over from its checkpoint
+                fail("the child ended at step " + target + " of " + KillResumeChild.STEPS);
             }
             child.destroyForcibly(); // SIGKILL on Linux and macOS
             child.waitFor(30, TimeUnit.SECONDS);
             kills++;
             long step = checkFolder(dir);
-            log.add(first + ", killed at checkpoint step " + step);
+            log.add(first + ", killed after step " + target + ", checkpoint at step " + step);
             assertTrue(step >= lastStep, "the checkpoint went back from step " + lastStep + " to " + step);
             lastStep = step;
         }
