@@ -21,7 +21,8 @@ import java.util.Set;
 
 /**
  * The live dashboard of a run ({@code train --dashboard}, {@code backprop dashboard}): the JDK's
- * HTTP server on the loopback interface only. The page is served once; its script
+ * HTTP server, on the loopback interface unless {@code backprop dashboard --bind ADDRESS
+ * --allow-remote} asks for another (then with a warning: no authentication, no TLS). The page is served once; its script
  * ({@code /dashboard.js}, served from the jar: nothing is fetched from elsewhere) polls
  * {@code /api/run} every two seconds and swaps in the charts, drawn on the server by the same
  * renderer as {@code report.html} ({@link RunReport.Live}), whenever the run has written
@@ -60,6 +61,16 @@ final class DashboardServer implements AutoCloseable {
      * option that asks for a free port, named when {@code port} is taken.
      */
     DashboardServer(Path runDir, int port, String anyPortHint) throws IOException {
+        this(runDir, port, anyPortHint, null);
+    }
+
+    /**
+     * Serves the run folder on {@code address}:{@code port}; {@code address} null means the loopback
+     * interface. Any other address must have been confirmed by the user ({@code --allow-remote}):
+     * the server then answers requests for any host name, since it cannot know the names others
+     * use to reach it.
+     */
+    DashboardServer(Path runDir, int port, String anyPortHint, InetAddress address) throws IOException {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("dashboard port " + port + " is not a TCP port (0 to 65535; 0 picks "
                     + "any free one)");
@@ -72,16 +83,21 @@ final class DashboardServer implements AutoCloseable {
             }
             this.script = in.readAllBytes();
         }
-        InetAddress loopback = InetAddress.getLoopbackAddress();
+        InetAddress bind = address == null ? InetAddress.getLoopbackAddress() : address;
         try {
-            this.server = HttpServer.create(new InetSocketAddress(loopback, port), 0);
+            this.server = HttpServer.create(new InetSocketAddress(bind, port), 0);
         } catch (BindException e) {
-            throw new IOException("port " + port + " on " + loopback.getHostAddress() + " is already in use (another "
-                    + "dashboard still running?): choose another port, or " + anyPortHint + " for any free one", e);
+            throw new IOException("port " + port + " on " + bind.getHostAddress() + " is already in use (another "
+                    + "dashboard still running?), or the address is not one of this machine's: choose another port, "
+                    + "or " + anyPortHint + " for any free one", e);
         }
         int bound = server.getAddress().getPort();
-        this.hosts = new java.util.HashSet<>(Set.of("127.0.0.1:" + bound, "localhost:" + bound, "[::1]:" + bound));
-        hosts.add(url().substring("http://".length(), url().length() - 1).toLowerCase(Locale.ROOT));
+        if (bind.isLoopbackAddress()) {
+            this.hosts = new java.util.HashSet<>(Set.of("127.0.0.1:" + bound, "localhost:" + bound, "[::1]:" + bound));
+            hosts.add(url().substring("http://".length(), url().length() - 1).toLowerCase(Locale.ROOT));
+        } else {
+            this.hosts = null; // reached from elsewhere under names it cannot know: confirmed by --allow-remote
+        }
         server.createContext("/", this::handle);
         server.setExecutor(null); // the server's own thread: requests are rare and small
         server.start();
@@ -108,7 +124,7 @@ final class DashboardServer implements AutoCloseable {
                 return;
             }
             String host = ex.getRequestHeaders().getFirst("Host");
-            if (host != null && !hosts.contains(host.toLowerCase(Locale.ROOT))) {
+            if (host != null && hosts != null && !hosts.contains(host.toLowerCase(Locale.ROOT))) {
                 send(ex, 403, "text/plain; charset=utf-8", ("the dashboard answers only to " + url()
                         + ", not to host " + host).getBytes(StandardCharsets.UTF_8));
                 return;

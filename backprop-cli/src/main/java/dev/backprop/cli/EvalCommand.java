@@ -30,7 +30,7 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (IntentRecipe.isIntentRun(RunRef.find(run, runs))) {
-            return IntentRecipe.eval(RunRef.find(run, runs), data);
+            return IntentRecipe.eval(RunRef.verified(RunRef.find(run, runs)), data);
         }
         RunRef ref = RunRef.open(run, runs, data);
         boolean classification = ref.data().numClasses() > 0;

@@ -64,7 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (tokens < 0) {
             throw new IllegalArgumentException("--tokens must be >= 0, got " + tokens);
         }
-        Path dir = RunRef.find(run, runs);
+        Path dir = RunRef.verified(RunRef.find(run, runs));
         LanguageModelRecipe.Loaded loaded = LanguageModelRecipe.loadRun(dir);
         CharVocab vocab = loaded.vocab();
         long[] ids = promptIds(vocab, dir);

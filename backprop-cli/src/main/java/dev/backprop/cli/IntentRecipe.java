@@ -159,6 +159,10 @@ final class IntentRecipe {
         }
         double trainSeconds = epochSeconds.stream().mapToDouble(Double::doubleValue).sum();
         clf.save(run.dir());
+        for (String f : new String[] {TextClassification.WEIGHTS_FILE, TextClassification.TOKENIZER_FILE,
+            TextClassification.CONFIG_FILE}) {
+            run.recordArtifact(f);
+        }
         run.put("model", Map.of("summary", clf.model().toString(), "parameters", clf.model().parameterCount(),
                 "vocab_size", clf.tokenizer().vocabSize()));
         Evaluation result = clf.evaluate(test);
@@ -202,6 +206,7 @@ final class IntentRecipe {
         printConfused(cm);
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + RunReport.write(run.dir()));
+        run.recordArtifact("report.html");
         return 0;
     }
 

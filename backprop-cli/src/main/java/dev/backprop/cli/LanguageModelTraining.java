@@ -126,6 +126,8 @@ final class LanguageModelTraining {
                 o.evalBatches(), result.steps(), result.trainSeconds(), wall));
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + RunReport.write(run.dir()));
+        run.recordArtifact("tokenizer.json");
+        run.recordArtifact("report.html");
         System.out.println("sample: ./backprop generate " + run.id() + (cmd.out.equals(Path.of("runs")) ? ""
                 : " --runs " + cmd.out) + " --prompt \"" + firstPromptCharacter(corpus) + "\" --tokens 300");
         return 0;

@@ -40,7 +40,7 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (IntentRecipe.isIntentRun(RunRef.find(run, runs))) {
-            return IntentRecipe.predict(RunRef.find(run, runs), texts, top);
+            return IntentRecipe.predict(RunRef.verified(RunRef.find(run, runs)), texts, top);
         }
         if (texts != null && !texts.isEmpty()) {
             throw new IllegalArgumentException("--text is for runs of text recipes (intent); run " + run

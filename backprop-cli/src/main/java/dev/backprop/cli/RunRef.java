@@ -13,7 +13,7 @@ record RunRef(Path dir, Map<String, Object> manifest, Recipes.Recipe recipe, Run
 
     @SuppressWarnings("unchecked")
     static RunRef open(String idOrPath, Path runsRoot, String dataOverride) throws IOException {
-        Path dir = find(idOrPath, runsRoot);
+        Path dir = verified(find(idOrPath, runsRoot));
         Path manifestFile = dir.resolve("manifest.json");
         if (!Files.isRegularFile(manifestFile)) {
             throw new IllegalArgumentException("no run '" + idOrPath + "': expected a run folder or a run id under "
@@ -39,6 +39,17 @@ record RunRef(Path dir, Map<String, Object> manifest, Recipes.Recipe recipe, Run
         model.load(weights);
         model.eval();
         return new RunRef(dir, manifest, recipe, rd, model);
+    }
+
+    /**
+     * Checks the files the run's manifest records (model, tokenizer, report) against their SHA-256
+     * before anything is loaded from the run, and returns {@code dir}.
+     *
+     * @throws IllegalArgumentException naming the file and both hashes if one does not match
+     */
+    static Path verified(Path dir) throws IOException {
+        dev.backprop.train.RunFolder.verifyArtifacts(dir);
+        return dir;
     }
 
     /**

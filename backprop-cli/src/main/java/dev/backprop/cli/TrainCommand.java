@@ -89,6 +89,11 @@ final class TrainCommand implements Callable<Integer> {
                     + "8765, 0 for any free one) while training runs.")
     Integer dashboardPort;
 
+    @Option(names = "--memory-budget", paramLabel = "SIZE",
+            description = "memory the run may use (4g, 512m; default: the JVM heap, -Xmx): a model, batch or tensor "
+                    + "that would need more is refused before it is allocated, with the size it needed")
+    String memoryBudget;
+
     @Option(names = "--spark", paramLabel = "MASTER",
             description = "Train on Apache Spark: local[N], local-cluster[W,C,MB], spark://HOST:PORT, yarn, ... "
                     + "(data-parallel; see docs/spark.md). ./backprop adds the Spark module to the class path.")
@@ -113,6 +118,13 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (memoryBudget != null) {
+            try {
+                dev.backprop.tensor.MemoryBudget.set(dev.backprop.tensor.MemoryBudget.parse(memoryBudget));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--memory-budget " + memoryBudget + ": " + e.getMessage(), e);
+            }
+        }
         if (spark != null) {
             if (!sparkAvailable()) {
                 throw new IllegalArgumentException("--spark needs the backprop-spark module and Spark on the class "
@@ -232,6 +244,18 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             history = trainer.fit(train, val);
         }
+        if (history.stopReason().startsWith(Trainer.DIVERGED)) {
+            run.put("stop_reason", history.stopReason());
+            run.put("diagnoses", trainer.diagnoses().stream().map(d -> d.rule() + ": " + d.message()).toList());
+            Path last = run.dir().resolve("checkpoint-last.safetensors");
+            System.err.println("training " + history.stopReason() + "; no model.safetensors was written (its weights "
+                    + "would not be finite). " + trainer.diagnoses().stream()
+                            .filter(d -> d.rule().equals(dev.backprop.diagnostics.Doctor.NON_FINITE))
+                            .map(d -> d.message() + " Try: " + d.fix()).findFirst().orElse("")
+                    + (java.nio.file.Files.exists(last) ? " The last checkpoint, from a finite step: " + last
+                            + " (--resume it with a lower --lr)" : ""));
+            return 3;
+        }
         Evaluation result = trainer.evaluate(test);
         run.saveModel(model);
 
@@ -260,6 +284,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + dev.backprop.train.RunReport.write(run.dir()));
+        run.recordArtifact("report.html");
         return 0;
     }
 
@@ -285,7 +310,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path dir;
         try {
-            dir = RunRef.find(ref, out);
+            dir = RunRef.verified(RunRef.find(ref, out));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--init-from " + ref + ": expected a .safetensors file, a run folder or "
                     + "a run id; " + e.getMessage(), e);

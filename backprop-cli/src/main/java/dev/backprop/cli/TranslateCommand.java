@@ -34,7 +34,7 @@ final class TranslateCommand implements Callable<Integer> {
     @Override
     @SuppressWarnings("unchecked")
     public Integer call() throws Exception {
-        Path dir = RunRef.find(run, runs);
+        Path dir = RunRef.verified(RunRef.find(run, runs));
         Path manifestFile = dir.resolve("manifest.json");
         if (!Files.isRegularFile(manifestFile)) {
             throw new IllegalArgumentException("no run '" + run + "': expected a run folder or a run id under "

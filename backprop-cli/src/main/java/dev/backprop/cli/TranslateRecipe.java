@@ -276,6 +276,7 @@ final class TranslateRecipe {
 
         RunFolder run = RunFolder.create(out, NAME);
         tok.save(run.dir().resolve("tokenizer.json"));
+        run.recordArtifact("tokenizer.json");
         run.recordData("pairs", data);
         Map<String, Object> hyper = new LinkedHashMap<>();
         hyper.put("epochs", epochs);

@@ -247,6 +247,24 @@ public final class Doctor {
         }
     }
 
+    /**
+     * Training stopped on a non-finite loss or gradient norm at {@code step}: returns the
+     * {@value #NON_FINITE} diagnosis (with the trace, when one was noted), unless the step rules
+     * already raised it.
+     */
+    public List<Diagnosis> observeDivergence(long step, double loss, double gradNorm) {
+        List<Diagnosis> out = new ArrayList<>();
+        String what = !Double.isFinite(loss) ? "the loss is " + num(loss) : "the global gradient norm is " + num(gradNorm);
+        raise(out, new Diagnosis(NON_FINITE, Severity.ERROR, step, List.of(),
+                "Non-finite values at step " + step + ": " + what + "; training stopped there (the step was not "
+                        + "applied; the last checkpoint is from a finite step)."
+                        + (nonFiniteTrace == null ? "" : " First non-finite value: " + nonFiniteTrace),
+                "lower the learning rate, clip gradients (Trainer.Builder.clipGradNorm(1.0)), check the inputs "
+                        + "for NaN; to find the op that produced the first NaN, run a step inside "
+                        + "try (var a = Anomaly.enable()) { ... }: the error names the op, the layer and your source line."));
+        return out;
+    }
+
     /** The trace given to {@link #noteNonFiniteTrace}, or null. */
     public String nonFiniteTrace() {
         return nonFiniteTrace;

@@ -103,6 +103,13 @@ public final class SafeTensors {
     /** The reserved header key holding the string-to-string metadata. */
     public static final String METADATA_KEY = "__metadata__";
 
+    /**
+     * The metadata key under which {@link #writeWithChecksum} records the SHA-256 of the data
+     * section (64 lowercase hex digits). When a file has it, every read checks it and refuses a file
+     * whose data does not match, naming the file and both hashes.
+     */
+    public static final String CHECKSUM_KEY = "backprop.data_sha256";
+
     private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -276,6 +283,15 @@ public final class SafeTensors {
         List<Entry> entries = parseHeader(header, dataSize, source, metadata);
         checkCoverage(entries, dataSize, source);
 
+        String recorded = metadata.get(CHECKSUM_KEY);
+        if (recorded != null) {
+            String actual = digest(input.asSlice(dataStart, dataSize));
+            if (!actual.equals(recorded)) {
+                throw new SafeTensorsException(source, null, "checksum mismatch: the header records data SHA-256 "
+                        + recorded + " but the data hashes to " + actual + "; the file is corrupt (a partial copy, a"
+                        + " disk error, or an edit); restore it or use another checkpoint", null);
+            }
+        }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
             tensors.put(e.name(), decode(input.asSlice(dataStart + e.begin(), e.end() - e.begin()), e));
@@ -583,6 +599,46 @@ public final class SafeTensors {
         writeAtomically(file, plan(tensors, metadata), null);
     }
 
+    /**
+     * As {@link #write(Path, Map, Map)}, with the SHA-256 of the data section recorded in the
+     * metadata under {@link #CHECKSUM_KEY}, so that every later read detects a corrupt file. The
+     * file stays a valid safetensors file for any reader (the checksum is one more metadata entry).
+     */
+    public static void writeWithChecksum(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(metadata == null ? Map.of() : metadata);
+        meta.remove(CHECKSUM_KEY);
+        Plan plain = plan(tensors, meta);
+        meta.put(CHECKSUM_KEY, dataDigest(plain));
+        writeAtomically(file, plan(tensors, meta), null);
+    }
+
+    /** SHA-256 of the data section a plan would write. */
+    private static String dataDigest(Plan plan) {
+        java.security.MessageDigest md = AtomicFiles.sha256();
+        byte[] chunk = new byte[(int) Math.max(16, Math.min(CHUNK_BYTES, plan.dataSize()))];
+        MemorySegment seg = MemorySegment.ofArray(chunk);
+        for (Planned p : plan.tensors()) {
+            int perChunk = chunk.length / p.dtype().size;
+            for (int from = 0; from < p.numel(); from += perChunk) {
+                int count = Math.min(perChunk, p.numel() - from);
+                encode(p, from, count, seg, 0);
+                md.update(chunk, 0, count * p.dtype().size);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** SHA-256 of a memory segment, hex. */
+    private static String digest(MemorySegment data) {
+        java.security.MessageDigest md = AtomicFiles.sha256();
+        long size = data.byteSize();
+        for (long at = 0; at < size; at += CHUNK_BYTES) {
+            md.update(data.asSlice(at, Math.min(CHUNK_BYTES, size - at)).asByteBuffer());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
     /** Same as {@link #toBytes(Map, Map)} without metadata. */
     public static byte[] toBytes(Map<String, Tensor> tensors) {
         return toBytes(tensors, Map.of());
@@ -742,7 +798,7 @@ public final class SafeTensors {
         Path tmp = createTemporary(dir, target.getFileName().toString());
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                writeContents(channel, plan, progress);
+                writeContents(channel, plan, progress != null ? progress : bytes -> AtomicFiles.checkFault(target));
                 channel.force(true);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -754,7 +810,7 @@ public final class SafeTensors {
             }
             throw failure;
         }
-        syncDirectory(dir);
+        AtomicFiles.syncDirectory(dir);
     }
 
     /**
@@ -805,15 +861,6 @@ public final class SafeTensors {
             progress.written(written);
         }
         return written;
-    }
-
-    /** Makes the rename durable where the platform allows it (Linux, macOS); ignored elsewhere. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // Windows cannot open directories; the file itself is already on disk
-        }
     }
 
     /** Package-private entry point for tests of the failure path. */

@@ -357,9 +357,12 @@ public abstract class Module {
         return notLoaded;
     }
 
-    /** Writes the state dict as safetensors (atomically), loadable by PyTorch's {@code load_file}. */
+    /**
+     * Writes the state dict as safetensors (atomically, with the SHA-256 of the data in the
+     * metadata, checked by every later read), loadable by PyTorch's {@code load_file}.
+     */
     public final void save(Path file) throws IOException {
-        SafeTensors.write(file, stateDict(), Map.of("format", "pt", "backprop.model", typeName()));
+        SafeTensors.writeWithChecksum(file, stateDict(), Map.of("format", "pt", "backprop.model", typeName()));
     }
 
     /** Loads a safetensors state dict (written by {@link #save} or by PyTorch), strictly. */

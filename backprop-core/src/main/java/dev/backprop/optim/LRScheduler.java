@@ -68,7 +68,11 @@ public abstract class LRScheduler {
         if (v == null) {
             throw new IllegalArgumentException("schedule state has no last_epoch; it has " + state.keySet());
         }
-        lastEpoch = Long.parseLong(v);
+        try {
+            lastEpoch = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("schedule state last_epoch is not a whole number: '" + v + "'");
+        }
         apply();
     }
 

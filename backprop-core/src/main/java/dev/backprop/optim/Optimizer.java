@@ -162,12 +162,25 @@ public abstract class Optimizer {
         for (Map.Entry<String, String> e : state.values().entrySet()) {
             String[] key = e.getKey().split("\\.", 3);
             if (key.length == 3 && key[0].equals("state") && key[2].equals("step")) {
-                newSteps.put(param(params, key[1], e.getKey()), new long[] {Long.parseLong(e.getValue())});
+                long stepCount;
+                try {
+                    stepCount = Long.parseLong(e.getValue());
+                } catch (NumberFormatException bad) {
+                    throw new IllegalArgumentException("optimizer state entry '" + e.getKey() + "' is not a step count: '"
+                            + e.getValue() + "'");
+                }
+                newSteps.put(param(params, key[1], e.getKey()), new long[] {stepCount});
             } else if (key.length == 3 && key[0].equals("param_groups")) {
-                int g = Integer.parseInt(key[1]);
+                int g = parseInt(key[1], e.getKey());
                 if (g < 0 || g >= groups.size()) {
                     throw new IllegalArgumentException("optimizer state names parameter group " + g + " but there are "
                             + groups.size());
+                }
+                try {
+                    Double.parseDouble(e.getValue());
+                } catch (NumberFormatException bad) {
+                    throw new IllegalArgumentException("optimizer state entry '" + e.getKey() + "' is not a number: '"
+                            + e.getValue() + "'");
                 }
             } else {
                 throw new IllegalArgumentException("unexpected optimizer state entry '" + e.getKey() + "'");
@@ -195,6 +208,14 @@ public abstract class Optimizer {
             if (key[0].equals("param_groups")) {
                 groups.get(Integer.parseInt(key[1])).set(key[2], Double.parseDouble(e.getValue()));
             }
+        }
+    }
+
+    private static int parseInt(String index, String key) {
+        try {
+            return Integer.parseInt(index);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("optimizer state entry '" + key + "' has no parameter group index");
         }
     }
 

@@ -94,10 +94,33 @@ public final class ReduceLROnPlateau {
         return s;
     }
 
+    /**
+     * Restores a state saved by {@link #state()}.
+     *
+     * @throws IllegalArgumentException naming the entry if one is missing or malformed; nothing is
+     *     changed then
+     */
     public void loadState(Map<String, String> s) {
-        best = Double.parseDouble(s.get("best"));
-        badEpochs = Integer.parseInt(s.get("num_bad_epochs"));
-        cooldownCounter = Integer.parseInt(s.get("cooldown_counter"));
-        lastEpoch = Long.parseLong(s.get("last_epoch"));
+        String where = "reduce-on-plateau state";
+        try {
+            double b = Double.parseDouble(entry(s, "best"));
+            int bad = Integer.parseInt(entry(s, "num_bad_epochs"));
+            int cool = Integer.parseInt(entry(s, "cooldown_counter"));
+            long last = Long.parseLong(entry(s, "last_epoch"));
+            best = b;
+            badEpochs = bad;
+            cooldownCounter = cool;
+            lastEpoch = last;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(where + " has a malformed number (" + e.getMessage() + "): " + s, e);
+        }
+    }
+
+    private static String entry(Map<String, String> s, String key) {
+        String v = s.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("reduce-on-plateau state has no '" + key + "'; it has " + s.keySet());
+        }
+        return v;
     }
 }

@@ -10,6 +10,7 @@ final class Strided {
     /** Copies {@code shape} elements read at (srcOffset, srcStrides) into a fresh contiguous array. */
     static Object toContiguous(DType dtype, Object src, int srcOffset, int[] srcStrides, int[] shape) {
         int n = Shape.numel(shape);
+        MemoryBudget.checkTensor(dtype, n, shape);
         Object dst = allocate(dtype, n);
         copy(src, srcOffset, srcStrides, dst, 0, Shape.contiguousStrides(shape), shape);
         return dst;

@@ -127,6 +127,7 @@ public final class Tensor {
     /** A new contiguous tensor of the given type filled with zeros (false). */
     public static Tensor empty(DType dtype, int... shape) {
         int[] s = Shape.checked(shape);
+        MemoryBudget.checkTensor(dtype, Shape.numel(s), s);
         return new Tensor(dtype, Strided.allocate(dtype, Shape.numel(s)), s, Shape.contiguousStrides(s), 0);
     }
 

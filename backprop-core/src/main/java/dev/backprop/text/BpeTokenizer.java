@@ -75,6 +75,31 @@ public final class BpeTokenizer extends AbstractTokenizer {
     public static final String DEFAULT_PATTERN =
             "'(?:[sdmt]|ll|ve|re)| ?[\\p{L}\\p{M}]+| ?\\p{N}+| ?[^\\s\\p{L}\\p{M}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
+    /**
+     * Pre-tokenisation patterns a tokenizer file may name: a regular expression is code, and one
+     * read from an untrusted file could take exponential time on ordinary text (catastrophic
+     * backtracking), so {@link Tokenizer#load} accepts only {@link #DEFAULT_PATTERN} and the
+     * patterns registered with {@link #trustPattern(String)}.
+     */
+    private static final java.util.Set<String> TRUSTED_PATTERNS =
+            ConcurrentHashMap.newKeySet();
+
+    static {
+        TRUSTED_PATTERNS.add(DEFAULT_PATTERN);
+    }
+
+    /**
+     * Lets tokenizer files with this pre-tokenisation pattern load (a tokenizer trained with
+     * {@link #train(Iterable, int, SpecialTokens, String)} saves its pattern; register it before
+     * {@link Tokenizer#load} reads the file back).
+     *
+     * @throws IllegalArgumentException if the pattern is invalid
+     */
+    public static void trustPattern(String pattern) {
+        compile(pattern);
+        TRUSTED_PATTERNS.add(pattern);
+    }
+
     /** The number of byte tokens, ids 0..255. */
     public static final int NUM_BYTES = 256;
 
@@ -200,6 +225,12 @@ public final class BpeTokenizer extends AbstractTokenizer {
 
     static BpeTokenizer fromJson(JsonReader json) {
         String pattern = json.has("pattern") ? json.string("pattern") : DEFAULT_PATTERN;
+        if (!TRUSTED_PATTERNS.contains(pattern)) {
+            throw new DataException(json.source(), "the pre-tokenisation \"pattern\" is not one this program trusts: "
+                    + "a regular expression from a file could hang the tokenizer (catastrophic backtracking); "
+                    + "expected the default pattern or one registered with BpeTokenizer.trustPattern, found "
+                    + dev.backprop.io.Json.write(pattern.length() > 200 ? pattern.substring(0, 200) + "..." : pattern));
+        }
         List<Object> raw = json.list("merges");
         List<int[]> merges = new ArrayList<>(raw.size());
         for (int r = 0; r < raw.size(); r++) {

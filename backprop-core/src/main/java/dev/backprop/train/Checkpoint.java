@@ -36,16 +36,27 @@ public final class Checkpoint {
             scheduler.state().forEach((k, v) -> meta.put("scheduler." + k, v));
         }
         trainerState.forEach((k, v) -> meta.put("trainer." + k, v));
-        SafeTensors.write(file, tensors, meta);
+        SafeTensors.writeWithChecksum(file, tensors, meta);
     }
 
     /**
      * Restores the model, optimizer and schedule from {@code file} and returns the trainer's own
-     * state. Everything is checked before the model is changed; a file that is not a checkpoint or
-     * does not fit the model fails with a message naming the file.
+     * state. A file that is not a checkpoint, is corrupt (its checksum does not match), or does not
+     * fit the model fails with an {@link IllegalArgumentException} (a
+     * {@link dev.backprop.io.SafeTensorsException} for a malformed file) whose message names the file.
      */
     public static Map<String, String> load(Path file, Module model, Optimizer optimizer, LRScheduler scheduler)
             throws IOException {
+        return load(file, model, optimizer, scheduler, state -> { });
+    }
+
+    /**
+     * As {@link #load(Path, Module, Optimizer, LRScheduler)}, with {@code checkTrainerState} run on
+     * the trainer's state before anything is restored: it throws an {@link IllegalArgumentException}
+     * (with the key and the value) when the state is unusable, and the model is then left unchanged.
+     */
+    public static Map<String, String> load(Path file, Module model, Optimizer optimizer, LRScheduler scheduler,
+            java.util.function.Consumer<Map<String, String>> checkTrainerState) throws IOException {
         SafeTensors.Contents contents = SafeTensors.read(file);
         Map<String, String> meta = contents.metadata();
         if (!FORMAT.equals(meta.get("format"))) {
@@ -76,11 +87,14 @@ public final class Checkpoint {
             }
         });
         try {
-            model.loadStateDict(modelState);
+            checkTrainerState.accept(trainerState);
+            // the optimizer and the schedule check their whole state before changing anything, and so
+            // does the model: a checkpoint that does not fit fails before the weights change
             optimizer.loadState(new Optimizer.State(optimTensors, optimValues));
             if (scheduler != null) {
                 scheduler.loadState(schedulerState);
             }
+            model.loadStateDict(modelState);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }

@@ -5,16 +5,11 @@ import dev.backprop.io.AtomicFiles;
 import dev.backprop.io.Json;
 import dev.backprop.nn.Module;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -95,11 +90,75 @@ public final class RunFolder {
         AtomicFiles.appendLine(dir.resolve("metrics.jsonl"), Json.write(record));
     }
 
-    /** Saves the model as {@code model.safetensors}. */
+    /** Saves the model as {@code model.safetensors} (atomically) and records its checksum. */
     public Path saveModel(Module model) throws IOException {
         Path file = dir.resolve("model.safetensors");
         model.save(file);
+        recordArtifact(file.getFileName().toString());
         return file;
+    }
+
+    /**
+     * Records the size and SHA-256 of a file of this run (written atomically beforehand) under
+     * {@code artifacts.<name>} of the manifest; {@link #verifyArtifacts(Path)} checks them when the
+     * run is loaded again.
+     */
+    @SuppressWarnings("unchecked")
+    public synchronized void recordArtifact(String name) throws IOException {
+        Path file = dir.resolve(name);
+        Map<String, Object> artifacts = (Map<String, Object>) manifest.computeIfAbsent("artifacts",
+                k -> new LinkedHashMap<>());
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("bytes", Files.size(file));
+        entry.put("sha256", sha256(file));
+        artifacts.put(name, entry);
+        writeManifest();
+    }
+
+    /**
+     * Checks every file the run's manifest records under {@code artifacts} against its SHA-256:
+     * eval, predict, generate, translate and {@code --init-from} call it before loading a run.
+     * A manifest without artifacts (an older run) passes; a recorded file that is missing or
+     * differs fails.
+     *
+     * @throws IllegalArgumentException naming the file, the recorded and the actual hash
+     * @throws IOException if the manifest or a file cannot be read
+     */
+    public static void verifyArtifacts(Path runDir) throws IOException {
+        Path manifestFile = runDir.resolve("manifest.json");
+        if (!Files.isRegularFile(manifestFile)) {
+            return;
+        }
+        Map<String, Object> m;
+        try {
+            m = Json.parseObject(Files.readString(manifestFile));
+        } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(manifestFile + " is corrupt: " + e.getMessage(), e);
+        }
+        if (!(m.get("artifacts") instanceof Map<?, ?> artifacts)) {
+            return;
+        }
+        for (Map.Entry<?, ?> e : artifacts.entrySet()) {
+            String name = String.valueOf(e.getKey());
+            if (name.contains("/") || name.contains("\\") || name.startsWith(".")) {
+                throw new IllegalArgumentException(manifestFile + ": artifact name '" + name + "' is not a plain file"
+                        + " name of the run folder");
+            }
+            if (!(e.getValue() instanceof Map<?, ?> entry) || !(entry.get("sha256") instanceof String expected)) {
+                throw new IllegalArgumentException(manifestFile + ": artifacts." + name + " has no sha256");
+            }
+            Path file = runDir.resolve(name);
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException(file + " is missing, but the manifest records it (SHA-256 "
+                        + expected + ")");
+            }
+            String actual = sha256(file);
+            if (!actual.equals(expected)) {
+                throw new IllegalArgumentException(file + " does not match its checksum in " + manifestFile
+                        + ": recorded SHA-256 " + expected + ", the file hashes to " + actual + "; the file is corrupt"
+                        + " or was replaced; restore it or train again");
+            }
+        }
     }
 
     /** A copy of the manifest as it stands. */
@@ -113,14 +172,6 @@ public final class RunFolder {
 
     /** SHA-256 of a file, hex. */
     public static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            byte[] buf = new byte[1 << 16];
-            while (in.read(buf) >= 0) {
-                // digesting
-            }
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return AtomicFiles.sha256(file);
     }
 }

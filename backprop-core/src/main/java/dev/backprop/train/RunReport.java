@@ -257,7 +257,7 @@ public final class RunReport {
         /** The whole report page, with its data embedded. */
         public synchronized String html() {
             return page("backprop run " + id(), "", body() + "<script type=\"application/json\" id=\"run-data\">"
-                    + Json.write(data()).replace("</", "<\\/") + "</script>\n");
+                    + Json.write(data()).replace("<", "\\u003c") + "</script>\n"); // no "</script>" or "<!--"
         }
 
         private String id() {

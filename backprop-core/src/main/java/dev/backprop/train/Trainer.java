@@ -7,6 +7,8 @@ import dev.backprop.diagnostics.Monitor;
 import dev.backprop.diagnostics.StepStats;
 import dev.backprop.data.Batch;
 import dev.backprop.data.DataLoader;
+import dev.backprop.data.DataValidation;
+import dev.backprop.io.AtomicFiles;
 import dev.backprop.nn.Module;
 import dev.backprop.optim.Clip;
 import dev.backprop.optim.LRScheduler;
@@ -89,6 +91,8 @@ public final class Trainer {
     private long lastValidatedStep = -1;
     private boolean traced;
     private String nonFiniteTrace;
+    private final boolean stopOnNonFinite;
+    private final boolean validateData;
 
     private Trainer(Builder b) {
         this.model = b.model;
@@ -107,6 +111,8 @@ public final class Trainer {
         this.checkpointEverySteps = b.checkpointEverySteps;
         this.monitor = b.monitor;
         this.traced = !b.traceNonFinite; // off: as if the trace had already been taken
+        this.stopOnNonFinite = b.stopOnNonFinite;
+        this.validateData = b.validateData;
         this.listeners = List.copyOf(b.listeners);
         this.gradMonitor = b.diagnostics == null ? null : new Monitor(b.model, b.diagnostics);
         this.doctor = b.diagnostics == null ? null : new Doctor();
@@ -123,18 +129,33 @@ public final class Trainer {
      * {@code validation} (may be null) every epoch or every N steps.
      */
     public History fit(DataLoader train, DataLoader validation) {
-        if (gradMonitor == null) {
-            return fitLoop(train, validation);
-        }
-        gradMonitor.attach();
         try {
-            return fitLoop(train, validation);
-        } finally {
-            gradMonitor.detach();
+            if (gradMonitor == null) {
+                return fitLoop(train, validation);
+            }
+            gradMonitor.attach();
+            try {
+                return fitLoop(train, validation);
+            } finally {
+                gradMonitor.detach();
+            }
+        } catch (OutOfMemoryError e) {
+            throw new dev.backprop.tensor.MemoryBudgetException("out of memory at step " + (step + 1) + " (batch size "
+                    + train.batchSize() + "; the JVM heap is " + dev.backprop.tensor.MemoryBudget.format(
+                            Runtime.getRuntime().maxMemory()) + "): use a smaller batch or model, or a larger -Xmx"
+                    + (checkpointDir == null ? "" : "; the last checkpoint in " + checkpointDir + " is intact"), e);
         }
     }
 
     private History fitLoop(DataLoader train, DataLoader validation) {
+        if (validateData) {
+            int classes = numClasses == null ? 0 : numClasses;
+            DataValidation.check(train.dataset(), "training data", classes);
+            if (validation != null) {
+                DataValidation.check(validation.dataset(), "validation data", classes);
+            }
+        }
+        MemoryEstimate.checkTraining(model, optimizer, train);
         History history = new History();
         if (resumePosition != null) {
             train.seek(resumePosition);
@@ -161,6 +182,7 @@ public final class Trainer {
             double stepLoss = 0;
             int stepExamples = 0;
             int micro = 0;
+            boolean stepNonFinite = false;
             for (Batch batch : train) {
                 if (gradMonitor != null && micro == 0) {
                     gradMonitor.arm(step + 1);
@@ -170,9 +192,12 @@ public final class Trainer {
                 Tensor l = loss.compute(out, batch.targets());
                 double lv = l.item();
                 (accumulate > 1 ? l.div(accumulate) : l).backward();
-                if (!traced && !Double.isFinite(lv)) {
-                    traced = true;
-                    traceNonFinite(batch);
+                if (!Double.isFinite(lv)) {
+                    stepNonFinite = true;
+                    if (!traced) {
+                        traced = true;
+                        traceNonFinite(batch);
+                    }
                 }
                 trackTraining(out, batch.targets(), lv, batch.size());
                 if (doctor != null) {
@@ -195,10 +220,15 @@ public final class Trainer {
                 boolean fused = monitored && clipNorm <= 0 && clipValue <= 0;
                 double gradNorm = clipNorm > 0 ? Clip.gradNorm(model.parameters(), clipNorm)
                         : fused ? gradMonitor.beforeOptimizerStep() : measure ? gradNorm() : Double.NaN;
-                if (!traced && measure && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
-                    traced = true;
-                    traceNonFinite(batch);
+                if (measure && !Double.isFinite(gradNorm)) { // a finite loss with NaN/Inf gradients
+                    stepNonFinite = true;
+                    if (!traced) {
+                        traced = true;
+                        traceNonFinite(batch);
+                    }
                 }
+                // a diverged step is not applied: the weights stay those of the last finite step
+                boolean skipStep = stepNonFinite && stopOnNonFinite;
                 if (clipValue > 0) {
                     Clip.gradValue(model.parameters(), clipValue);
                 }
@@ -206,8 +236,10 @@ public final class Trainer {
                 if (monitored && !fused) {
                     gradMonitor.beforeOptimizerStep(gradNorm);
                 }
-                try (GradMode.Scope ignored = GradMode.noGrad()) {
-                    optimizer.step();
+                if (!skipStep) {
+                    try (GradMode.Scope ignored = GradMode.noGrad()) {
+                        optimizer.step();
+                    }
                 }
                 StepStats stats = monitored ? gradMonitor.afterOptimizerStep(step + 1, stepLoss / micro) : null;
                 optimizer.zeroGrad();
@@ -228,6 +260,11 @@ public final class Trainer {
                 stepLoss = 0;
                 stepExamples = 0;
                 micro = 0;
+                if (skipStep) {
+                    stopDiverged(report);
+                    break;
+                }
+                stepNonFinite = false;
                 if (validateEverySteps > 0 && step % validateEverySteps == 0 && validation != null) {
                     validate(validation);
                     lastValidatedStep = step;
@@ -244,7 +281,7 @@ public final class Trainer {
                 stepStart = System.nanoTime();
             }
             boolean epochDone = train.position().epoch() > epoch;
-            if (!epochDone) {
+            if (!epochDone || stopReason != null && stopReason.startsWith(DIVERGED)) {
                 break; // stopped inside the epoch
             }
             double seconds = (System.nanoTime() - epochStart) / 1e9;
@@ -270,6 +307,24 @@ public final class Trainer {
         history.stopReason(stopReason == null ? "epochs" : stopReason);
         listeners.forEach(l -> l.onTrainEnd(this, history));
         return history;
+    }
+
+    /** The start of {@link History#stopReason()} when training stopped on a non-finite loss or gradient. */
+    public static final String DIVERGED = "diverged";
+
+    /**
+     * Stops on a non-finite loss or gradient norm: the step was not applied, no checkpoint is
+     * written (the last one on disk is from a finite step), and the doctor's non-finite diagnosis
+     * (with the anomaly-mode trace of the op, layer and source line) goes to the log and listeners.
+     */
+    private void stopDiverged(StepReport report) {
+        stopReason = DIVERGED + ": non-finite " + (Double.isFinite(report.loss()) ? "gradient norm ("
+                + report.gradNorm() + ")" : "loss (" + report.loss() + ")") + " at step " + step;
+        if (doctor != null) {
+            report(doctor.observeDivergence(step, report.loss(), report.gradNorm()));
+        }
+        LOG.error("training stopped at step {}: {}; the weights are those of step {}{}", step, stopReason, step - 1,
+                checkpointDir == null ? "" : "; the last checkpoint in " + checkpointDir + " is from a finite step");
     }
 
     private Evaluation validate(DataLoader validation) {
@@ -409,8 +464,34 @@ public final class Trainer {
 
     // ------------------------------------------------------------------ checkpoints
 
-    /** Writes a checkpoint of everything needed to continue from {@code position} of the training data. */
+    private static boolean allFinite(Tensor p) {
+        if (p.dtype() != DType.FLOAT32) {
+            return true;
+        }
+        float[] a = p.isContiguous() ? p.floatStorage() : p.toFloatArray();
+        int from = p.isContiguous() ? p.offset() : 0;
+        for (int i = from, end = from + p.numel(); i < end; i++) {
+            if (!Float.isFinite(a[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Writes a checkpoint of everything needed to continue from {@code position} of the training
+     * data (atomically, with a checksum).
+     *
+     * @throws IllegalStateException if a weight is NaN or infinite: a diverged model is not
+     *     written over the last good checkpoint
+     */
     public void saveCheckpoint(Path file, DataLoader.Position position) throws IOException {
+        for (Tensor p : model.parameters()) {
+            if (!allFinite(p)) {
+                throw new IllegalStateException("not writing the checkpoint " + file + ": the model's weights hold NaN "
+                        + "or infinity (training diverged); the previous checkpoint is kept");
+            }
+        }
         Map<String, String> state = new LinkedHashMap<>();
         state.put("step", Long.toString(step));
         state.put("epoch", Integer.toString(position.epoch()));
@@ -437,31 +518,115 @@ public final class Trainer {
             saveCheckpoint(checkpointDir.resolve(name), position);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write the checkpoint " + checkpointDir.resolve(name)
-                    + " (the previous checkpoint is intact): " + e.getMessage(), e);
+                    + " (the previous checkpoint is intact): " + e + "; free disk space or choose a writable"
+                    + " output folder, then resume with --resume " + checkpointDir.resolve(name), e);
+        } catch (IllegalStateException e) {
+            LOG.error("{}", e.getMessage());
         }
     }
 
-    /** Restores a checkpoint; the next {@link #fit} continues from where it was taken. */
+    /**
+     * Restores a checkpoint; the next {@link #fit} continues from where it was taken.
+     *
+     * @throws IllegalArgumentException naming the file if it is not a checkpoint of this model and
+     *     optimizer, is corrupt (a checksum mismatch, a missing or malformed trainer entry); the model
+     *     is then left unchanged
+     * @throws dev.backprop.io.SafeTensorsException naming the file if it is not a valid safetensors file
+     * @throws IOException if it cannot be read
+     */
     public void resume(Path file) throws IOException {
-        Map<String, String> s = Checkpoint.load(file, model, optimizer, scheduler);
-        step = Long.parseLong(s.get("step"));
-        resumePosition = new DataLoader.Position(Integer.parseInt(s.get("epoch")), Integer.parseInt(s.get("batch")));
-        String[] rng = s.get("rng.default").split(",");
-        Generator.defaultGenerator().setState(new long[] {Long.parseLong(rng[0]), Long.parseLong(rng[1]),
-            Long.parseLong(rng[2]), Long.parseLong(rng[3])});
-        epochLossSum = Double.parseDouble(s.get("epoch_loss_sum"));
-        epochLossCount = Long.parseLong(s.get("epoch_loss_count"));
-        epochCorrect = Long.parseLong(s.get("epoch_correct"));
-        epochExamples = Long.parseLong(s.get("epoch_examples"));
-        bestMonitored = Double.parseDouble(s.get("best_monitored"));
+        // a process killed while writing a checkpoint leaves a hidden temporary file: remove them
+        for (String name : new String[] {file.getFileName().toString(), "checkpoint-last.safetensors",
+            "checkpoint-best.safetensors"}) {
+            AtomicFiles.deleteStaleTemporaries(file.resolveSibling(name));
+        }
+        ResumeState[] parsed = new ResumeState[1];
+        Map<String, String> s = Checkpoint.load(file, model, optimizer, scheduler,
+                state -> parsed[0] = ResumeState.parse(state, plateau));
+        ResumeState r = parsed[0];
+        step = r.step();
+        resumePosition = r.position();
+        Generator.defaultGenerator().setState(r.rng());
+        epochLossSum = r.epochLossSum();
+        epochLossCount = r.epochLossCount();
+        epochCorrect = r.epochCorrect();
+        epochExamples = r.epochExamples();
+        bestMonitored = r.bestMonitored();
         if (plateau != null) {
+            try {
+                plateau.loadState(r.plateau());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            }
+        }
+        assert s != null;
+    }
+
+    /** The trainer's entries of a checkpoint, parsed and checked before anything is restored. */
+    private record ResumeState(long step, DataLoader.Position position, long[] rng, double epochLossSum,
+            long epochLossCount, long epochCorrect, long epochExamples, double bestMonitored,
+            Map<String, String> plateau) {
+        static ResumeState parse(Map<String, String> s, ReduceLROnPlateau plateau) {
+            long step = nonNegative(s, "step");
+            long epoch = nonNegative(s, "epoch");
+            long batch = nonNegative(s, "batch");
+            if (epoch > Integer.MAX_VALUE || batch > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("trainer entries epoch " + epoch + " and batch " + batch
+                        + " are out of range");
+            }
+            String[] parts = require(s, "rng.default").split(",", -1);
+            if (parts.length != 4) {
+                throw new IllegalArgumentException("trainer entry rng.default must be four numbers separated by "
+                        + "commas, found '" + s.get("rng.default") + "'");
+            }
+            long[] rng = new long[4];
+            for (int i = 0; i < 4; i++) {
+                rng[i] = parseLong("rng.default", parts[i]);
+            }
             Map<String, String> p = new LinkedHashMap<>();
             s.forEach((k, v) -> {
                 if (k.startsWith("plateau.")) {
                     p.put(k.substring(8), v);
                 }
             });
-            plateau.loadState(p);
+            return new ResumeState(step, new DataLoader.Position((int) epoch, (int) batch), rng,
+                    parseDouble(s, "epoch_loss_sum"), nonNegative(s, "epoch_loss_count"),
+                    nonNegative(s, "epoch_correct"), nonNegative(s, "epoch_examples"),
+                    parseDouble(s, "best_monitored"), p);
+        }
+
+        private static String require(Map<String, String> s, String key) {
+            String v = s.get(key);
+            if (v == null) {
+                throw new IllegalArgumentException("the checkpoint has no trainer entry '" + key
+                        + "' (written by another program, or damaged)");
+            }
+            return v;
+        }
+
+        private static long parseLong(String key, String v) {
+            try {
+                return Long.parseLong(v.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("trainer entry '" + key + "' is not a whole number: '" + v + "'");
+            }
+        }
+
+        private static long nonNegative(Map<String, String> s, String key) {
+            long v = parseLong(key, require(s, key));
+            if (v < 0) {
+                throw new IllegalArgumentException("trainer entry '" + key + "' is negative: " + v);
+            }
+            return v;
+        }
+
+        private static double parseDouble(Map<String, String> s, String key) {
+            String v = require(s, key);
+            try {
+                return Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("trainer entry '" + key + "' is not a number: '" + v + "'");
+            }
         }
     }
 
@@ -530,6 +695,8 @@ public final class Trainer {
         private int checkpointEverySteps;
         private String monitor = "val_loss";
         private boolean traceNonFinite = true;
+        private boolean stopOnNonFinite = true;
+        private boolean validateData = true;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private Monitor.Options diagnostics = Monitor.Options.DEFAULT;
 
@@ -640,6 +807,27 @@ public final class Trainer {
          */
         public Builder traceNonFinite(boolean on) {
             this.traceNonFinite = on;
+            return this;
+        }
+
+        /**
+         * Whether training stops at the first step whose loss or global gradient norm is NaN or
+         * infinite (default: on). The step is then not applied, no checkpoint is written after it,
+         * the doctor's non-finite diagnosis is reported, and {@link History#stopReason()} starts
+         * with {@value Trainer#DIVERGED}. Off: the run goes on, applying whatever the optimizer makes
+         * of the non-finite gradients.
+         */
+        public Builder stopOnNonFinite(boolean on) {
+            this.stopOnNonFinite = on;
+            return this;
+        }
+
+        /**
+         * Whether {@link #fit} checks the data first ({@link DataValidation}: empty splits, NaN or
+         * infinite features and targets, labels outside {@code [0, numClasses)}); default on.
+         */
+        public Builder validateData(boolean on) {
+            this.validateData = on;
             return this;
         }
 
