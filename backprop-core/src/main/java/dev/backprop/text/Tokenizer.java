@@ -168,6 +168,14 @@ public interface Tokenizer {
     }
 
     private static Tokenizer fromJson(JsonReader json) {
+        try {
+            return fromJsonUnchecked(json);
+        } catch (IllegalArgumentException e) { // a field the constructors refuse (an empty special token, ...)
+            throw new DataException(json.source(), e.getMessage(), e);
+        }
+    }
+
+    private static Tokenizer fromJsonUnchecked(JsonReader json) {
         if (!json.has("type") && json.has("model")) {
             return WordPieceTokenizer.fromHuggingFace(json.raw(), json.source()); // a HuggingFace tokenizer.json
         }
