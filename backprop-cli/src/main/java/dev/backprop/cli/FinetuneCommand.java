@@ -229,14 +229,7 @@ final class FinetuneCommand implements Callable<Integer> {
         run.put("hyperparameters", hyper);
         run.recordData("train", trainFile);
         run.recordData("test", test);
-        Map<String, Object> desc = new LinkedHashMap<>();
-        desc.put("dataset", trainFile.getFileName().toString().startsWith("banking77") ? "Banking77" : "labelled texts");
-        desc.put("text_column", csv.textColumn());
-        desc.put("label_column", csv.labelColumn());
-        desc.put("classes", train.numClasses());
-        desc.put("train_rows", train.size());
-        desc.put("test_size", testSet.size());
-        desc.put("test_skipped", testSet.skipped());
+        Map<String, Object> desc = IntentRecipe.dataDescription(trainFile, csv, train, testSet);
         run.put("data_description", desc);
         System.out.println("run " + run.id() + ": fine-tuning " + pre.source() + " (" + String.format(Locale.ROOT,
                 "%,d", pre.model().parameterCount()) + " parameters) for intent on " + trainFile + " (" + train.size()
@@ -255,6 +248,10 @@ final class FinetuneCommand implements Callable<Integer> {
         BertFineTuning clf = BertFineTuning.train(pre.model(), pre.tokenizer(), train, o, listeners);
         double trainSeconds = epochSeconds.stream().mapToDouble(Double::doubleValue).sum();
         clf.save(run.dir());
+        for (String f : new String[] {BertFineTuning.WEIGHTS_FILE, BertFineTuning.TOKENIZER_FILE,
+            BertFineTuning.CONFIG_FILE}) {
+            run.recordArtifact(f); // checksums in the manifest, checked before eval/predict load them
+        }
         run.put("model", Map.of("summary", "BertClassifier(" + pre.model().config().toMap() + ", classes="
                 + clf.classes().size() + ")", "parameters", clf.model().parameterCount(), "vocab_size",
                 clf.tokenizer().vocabSize()));
@@ -264,19 +261,7 @@ final class FinetuneCommand implements Callable<Integer> {
         desc.put("validation_size", clf.validationExamples());
         desc.put("truncated", clf.truncated());
         run.put("data_description", desc);
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("test_loss", result.loss());
-        metrics.put("test_accuracy", result.accuracy());
-        metrics.put("test_macro_f1", cm.macroF1());
-        if (clf.validation() != null) {
-            metrics.put("val_accuracy", clf.validation().accuracy());
-        }
-        metrics.put("confusion_matrix", cm.counts());
-        metrics.put("classes", clf.classes());
-        metrics.put("most_confused", IntentRecipe.mostConfused(cm, 10));
-        metrics.put("epochs_trained", clf.history().epochs().size());
-        metrics.put("steps", clf.history().steps());
-        run.put("metrics", metrics);
+        run.put("metrics", IntentRecipe.testMetrics(result, clf.validation(), clf.classes(), clf.history()));
         run.put("time_per_epoch_s", epochSeconds);
         run.put("train_time_s", trainSeconds);
         run.put("wall_time_s", (System.nanoTime() - wallStart) / 1e9);
@@ -290,6 +275,7 @@ final class FinetuneCommand implements Callable<Integer> {
         IntentRecipe.printConfused(cm);
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + RunReport.write(run.dir()));
+        run.recordArtifact("report.html");
         return 0;
     }
 
@@ -383,6 +369,10 @@ final class FinetuneCommand implements Callable<Integer> {
                 result.valLoss(), result.steps(), result.trainSeconds()));
         System.out.println("run folder: " + run.dir());
         System.out.println("report: " + RunReport.write(run.dir()));
+        if (java.nio.file.Files.isRegularFile(run.dir().resolve("tokenizer.json"))) {
+            run.recordArtifact("tokenizer.json");
+        }
+        run.recordArtifact("report.html");
         return 0;
     }
 }

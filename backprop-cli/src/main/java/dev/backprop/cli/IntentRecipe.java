@@ -125,16 +125,7 @@ final class IntentRecipe {
         run.put("hyperparameters", hyper);
         run.recordData("train", trainFile);
         run.recordData("test", testFile);
-        Map<String, Object> desc = new LinkedHashMap<>();
-        desc.put("dataset", trainFile.getFileName().toString().startsWith("banking77") ? "Banking77" : "labelled texts");
-        desc.put("text_column", csv.textColumn());
-        desc.put("label_column", csv.labelColumn());
-        desc.put("classes", train.numClasses());
-        desc.put("train_rows", train.size());
-        desc.put("train_skipped", train.skipped());
-        desc.put("test_size", test.size());
-        desc.put("test_skipped", test.skipped());
-        desc.put("test_skipped_reason", "empty text or label, or a label not in the training file");
+        Map<String, Object> desc = dataDescription(trainFile, csv, train, test);
         run.put("data_description", desc);
         System.out.println("run " + run.id() + ": intent on " + trainFile + " (" + train.size() + " texts, "
                 + train.numClasses() + " classes), test " + testFile + " (" + test.size() + "), at most "
@@ -172,22 +163,7 @@ final class IntentRecipe {
         desc.put("validation_size", clf.validationExamples());
         desc.put("truncated", clf.truncated());
         run.put("data_description", desc);
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("test_loss", result.loss());
-        metrics.put("test_accuracy", result.accuracy());
-        metrics.put("test_macro_f1", cm.macroF1());
-        if (clf.validation() != null) {
-            metrics.put("val_accuracy", clf.validation().accuracy());
-        }
-        metrics.put("confusion_matrix", cm.counts());
-        metrics.put("classes", clf.classes());
-        metrics.put("most_confused", mostConfused(cm, CONFUSED_SHOWN));
-        if (clf.history().last() != null) {
-            metrics.put("final_train_loss", clf.history().last().trainLoss());
-        }
-        metrics.put("epochs_trained", clf.history().epochs().size());
-        metrics.put("steps", clf.history().steps());
-        run.put("metrics", metrics);
+        run.put("metrics", testMetrics(result, clf.validation(), clf.classes(), clf.history()));
         run.put("time_per_epoch_s", epochSeconds);
         run.put("train_time_s", trainSeconds);
         run.put("wall_time_s", (System.nanoTime() - wallStart) / 1e9);
@@ -208,6 +184,44 @@ final class IntentRecipe {
         System.out.println("report: " + RunReport.write(run.dir()));
         run.recordArtifact("report.html");
         return 0;
+    }
+
+    /** The manifest's data description of an intent run (from scratch or fine-tuned): files, columns, sizes. */
+    static Map<String, Object> dataDescription(Path trainFile, LabeledTexts.Options csv, LabeledTexts train,
+            LabeledTexts test) {
+        Map<String, Object> desc = new LinkedHashMap<>();
+        desc.put("dataset", trainFile.getFileName().toString().startsWith("banking77") ? "Banking77" : "labelled texts");
+        desc.put("text_column", csv.textColumn());
+        desc.put("label_column", csv.labelColumn());
+        desc.put("classes", train.numClasses());
+        desc.put("train_rows", train.size());
+        desc.put("train_skipped", train.skipped());
+        desc.put("test_size", test.size());
+        desc.put("test_skipped", test.skipped());
+        desc.put("test_skipped_reason", "empty text or label, or a label not in the training file");
+        return desc;
+    }
+
+    /** The manifest's metrics of an intent run: test loss, accuracy, macro-F1, confusion matrix, training. */
+    static Map<String, Object> testMetrics(Evaluation test, Evaluation validation, List<String> classes,
+            dev.backprop.train.History history) {
+        ConfusionMatrix cm = test.confusion();
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("test_loss", test.loss());
+        metrics.put("test_accuracy", test.accuracy());
+        metrics.put("test_macro_f1", cm.macroF1());
+        if (validation != null) {
+            metrics.put("val_accuracy", validation.accuracy());
+        }
+        metrics.put("confusion_matrix", cm.counts());
+        metrics.put("classes", classes);
+        metrics.put("most_confused", mostConfused(cm, CONFUSED_SHOWN));
+        if (history.last() != null) {
+            metrics.put("final_train_loss", history.last().trainLoss());
+        }
+        metrics.put("epochs_trained", history.epochs().size());
+        metrics.put("steps", history.steps());
+        return metrics;
     }
 
     /** The pairs (true, predicted) of distinct classes confused most often, for the manifest. */
