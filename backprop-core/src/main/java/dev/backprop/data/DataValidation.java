@@ -42,8 +42,8 @@ public final class DataValidation {
         if (!(base instanceof TensorDataset t)) {
             return;
         }
-        Tensor f = t.features();
-        Tensor y = t.targets();
+        Tensor f = t.features().contiguous(); // the scans below read storage from the offset on
+        Tensor y = t.targets().contiguous();
         if (f.size(0) != y.size(0)) {
             throw new DataException(name, "features have " + f.size(0) + " examples but targets have " + y.size(0));
         }
@@ -57,51 +57,51 @@ public final class DataValidation {
         }
         if (f.dtype() == DType.FLOAT32) {
             float[] a = f.floatStorage();
-            int off = f.offset();
-            int per = rows == 0 ? 0 : f.numel() / rows;
-            for (int r = 0; r < rows; r++) {
-                if (used != null && !used[r]) {
-                    continue;
+            scan(f, used, (r, j, at) -> {
+                if (!Float.isFinite(a[at])) {
+                    throw new DataException(name, "example " + r + ", feature " + position(f, j) + " is "
+                            + a[at] + ": NaN and infinite inputs make the loss NaN; fill in or drop the value");
                 }
-                for (int j = 0, at = off + r * per; j < per; j++, at++) {
-                    if (!Float.isFinite(a[at])) {
-                        throw new DataException(name, "example " + r + ", feature " + position(f, j) + " is "
-                                + a[at] + ": NaN and infinite inputs make the loss NaN; fill in or drop the value");
-                    }
-                }
-            }
+            });
         }
         if (y.dtype() == DType.INT64 && numClasses > 0) {
             long[] labels = y.longStorage();
-            int off = y.offset();
             int per = rows == 0 ? 0 : y.numel() / rows;
-            for (int r = 0; r < rows; r++) {
-                if (used != null && !used[r]) {
-                    continue;
+            scan(y, used, (r, j, at) -> {
+                long c = labels[at];
+                if (c < 0 || c >= numClasses) {
+                    throw new DataException(name, "example " + r + (per > 1 ? ", target " + j : "") + " has class "
+                            + c + ", outside [0, " + numClasses + "): a label the model has no output for"
+                            + " (wrong number of classes, or labels counted from 1?)");
                 }
-                for (int j = 0, at = off + r * per; j < per; j++, at++) {
-                    long c = labels[at];
-                    if (c < 0 || c >= numClasses) {
-                        throw new DataException(name, "example " + r + (per > 1 ? ", target " + j : "") + " has class "
-                                + c + ", outside [0, " + numClasses + "): a label the model has no output for"
-                                + " (wrong number of classes, or labels counted from 1?)");
-                    }
-                }
-            }
+            });
         } else if (y.dtype() == DType.FLOAT32) {
             float[] v = y.floatStorage();
-            int off = y.offset();
-            int per = rows == 0 ? 0 : y.numel() / rows;
-            for (int r = 0; r < rows; r++) {
-                if (used != null && !used[r]) {
-                    continue;
+            scan(y, used, (r, j, at) -> {
+                if (!Float.isFinite(v[at])) {
+                    throw new DataException(name, "example " + r + ", target " + j + " is " + v[at]
+                            + ": a NaN or infinite target makes the loss NaN");
                 }
-                for (int j = 0, at = off + r * per; j < per; j++, at++) {
-                    if (!Float.isFinite(v[at])) {
-                        throw new DataException(name, "example " + r + ", target " + j + " is " + v[at]
-                                + ": a NaN or infinite target makes the loss NaN");
-                    }
-                }
+            });
+        }
+    }
+
+    /** One element of example {@code r}: its index {@code j} within the example, {@code at} in storage. */
+    @FunctionalInterface
+    private interface ElementCheck {
+        void check(int r, int j, int at);
+    }
+
+    /** Visits every element of the examples in use (all when {@code used} is null) of a contiguous tensor. */
+    private static void scan(Tensor t, boolean[] used, ElementCheck check) {
+        int rows = t.size(0);
+        int per = rows == 0 ? 0 : t.numel() / rows;
+        for (int r = 0; r < rows; r++) {
+            if (used != null && !used[r]) {
+                continue;
+            }
+            for (int j = 0, at = t.offset() + r * per; j < per; j++, at++) {
+                check.check(r, j, at);
             }
         }
     }

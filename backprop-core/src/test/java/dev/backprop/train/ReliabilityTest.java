@@ -178,6 +178,19 @@ class ReliabilityTest {
                 new TensorDataset(Tensor.of(inf, 32, 4), clean.targets()), 8, false, 0), null));
         assertTrue(infinite.getMessage().contains("example 0, feature 3 is Infinity"), infinite.getMessage());
 
+        // features that are a view (here a transpose): the check reads the values, not the storage order
+        float[] xt = new float[4 * 32];
+        for (int r = 0; r < 32; r++) {
+            for (int c = 0; c < 4; c++) {
+                xt[c * 32 + r] = clean.features().toFloatArray()[r * 4 + c];
+            }
+        }
+        xt[2 * 32 + 7] = Float.NaN; // example 7, feature 2 of the transposed view
+        Tensor view = Tensor.of(xt, 4, 32).transpose(0, 1);
+        DataException viewNan = assertThrows(DataException.class, () -> t.fit(new DataLoader(
+                new TensorDataset(view, clean.targets()), 8, false, 0), null));
+        assertTrue(viewNan.getMessage().contains("example 7, feature 2"), viewNan.getMessage());
+
         long[] y = clean.targets().toLongArray();
         y[11] = 3;
         DataException label = assertThrows(DataException.class, () -> t.fit(new DataLoader(
