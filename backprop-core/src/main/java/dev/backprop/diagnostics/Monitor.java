@@ -73,6 +73,7 @@ public final class Monitor {
     private final float[][] before;
     private final double[] gradSq;
     private final double[] weightSq;
+    private final double[] deltaSq; // Σ (w after − w before)² per parameter, on a monitored step
     private final long[] nonFinite;
     private final boolean[] hasGrad;
     // each parameter cut into parts of at most PART elements: part c covers
@@ -114,6 +115,7 @@ public final class Monitor {
         before = new float[n][];
         gradSq = new double[n];
         weightSq = new double[n];
+        deltaSq = new double[n];
         nonFinite = new long[n];
         hasGrad = new boolean[n];
         gradData = new float[n][];
@@ -360,7 +362,8 @@ public final class Monitor {
                         partStart[c], partLength[c]);
             }
         });
-        double[] deltaSq = new double[params.length];
+        double[] deltaSq = this.deltaSq;
+        java.util.Arrays.fill(deltaSq, 0);
         for (int c = 0; c < partParam.length; c++) {
             deltaSq[partParam[c]] += partDeltaSq[c];
         }
